@@ -1,0 +1,153 @@
+"""Build-time preparation of the interpreter snapshot.
+
+componentize-py runs the entry module once at build time and snapshots the
+interpreter; a module first imported while serving cannot be loaded then (the
+guest has no files). So everything the app may import later is imported now:
+a list of standard-library modules that frameworks import lazily, every
+submodule of each third-party package the app has loaded, and whatever one
+warm-up request through the app pulls in.
+"""
+
+import importlib
+import io
+import os
+import pkgutil
+import re
+import sys
+
+# Standard-library modules frameworks and their dependencies import on first
+# use rather than at import time (codecs looked up by name, parsers, ...).
+LAZY_STDLIB = """
+encodings.idna encodings.punycode encodings.utf_8 encodings.utf_8_sig encodings.latin_1
+encodings.ascii encodings.utf_16 encodings.utf_16_le encodings.utf_16_be encodings.utf_32
+encodings.unicode_escape encodings.raw_unicode_escape encodings.cp1252 encodings.charmap
+encodings.base64_codec encodings.hex_codec encodings.zlib_codec
+json json.decoder json.encoder json.scanner
+email email.parser email.feedparser email.message email.utils email.header email.charset
+email.encoders email.policy email._policybase email.headerregistry email.contentmanager
+email.mime.text email.mime.multipart email.mime.base email.generator email.quoprimime
+email.base64mime email.iterators email.errors
+http http.cookies http.client urllib.parse urllib.request urllib.error
+mimetypes uuid decimal fractions datetime zoneinfo calendar time locale gettext
+hashlib hmac secrets base64 binascii zlib gzip struct pickle copy copyreg pprint
+tempfile shutil string textwrap dataclasses enum functools operator itertools
+typing inspect ast dis tokenize token keyword linecache traceback warnings
+html html.parser html.entities xml.etree.ElementTree xml.dom.minidom
+csv difflib unicodedata random statistics queue weakref contextvars contextlib
+logging logging.handlers logging.config collections collections.abc numbers
+ipaddress quopri stringprep platform annotationlib
+""".split()
+
+# Submodules never needed to serve requests.
+_SKIP_SUBMODULE = re.compile(r"(^|\.)(tests?|testing|conftest|__main__|_pytest|benchmarks?)(\.|$)")
+
+
+def import_quietly(name):
+    """Import a module if it can be imported here; a module that cannot (a
+    compiled extension, a missing optional dependency) is left out."""
+    try:
+        importlib.import_module(name)
+        return True
+    except BaseException:
+        return False
+
+
+def import_lazy_stdlib():
+    for name in LAZY_STDLIB:
+        import_quietly(name)
+    import mimetypes
+
+    # Only the built-in table: the build machine's /etc/mime.types stays out.
+    mimetypes.init(files=[])
+
+
+def import_package_trees(vendor_dir):
+    """Import every submodule of each package from `vendor_dir` that the app
+    has loaded (Flask loaded => all of flask, werkzeug, jinja2, ...)."""
+    vendor_dir = os.path.realpath(vendor_dir)
+    roots = set()
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None) or ""
+        if path and os.path.realpath(path).startswith(vendor_dir + os.sep):
+            roots.add(name.split(".")[0])
+    for root in sorted(roots):
+        package = sys.modules.get(root)
+        if package is None or not hasattr(package, "__path__"):
+            continue
+        for info in pkgutil.walk_packages(package.__path__, root + ".", onerror=lambda _name: None):
+            if not _SKIP_SUBMODULE.search(info.name):
+                import_quietly(info.name)
+
+
+def warm_up_wsgi(app):
+    """Send one request through the app (to a path no app routes) so that
+    what the framework loads on its first request is in the snapshot."""
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/.well-known/fabricks/warm-up",
+        "QUERY_STRING": "a=1&a=2",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "localhost",
+        "HTTP_ACCEPT": "application/json",
+        "HTTP_COOKIE": "fabricks=warm-up",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    try:
+        result = app(environ, lambda status, headers, exc_info=None: (lambda data: None))
+        try:
+            for _ in result:
+                pass
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+    except BaseException:
+        pass
+
+
+def prepare_wsgi(app, vendor_dir):
+    """Everything the entry module of a WSGI app runs at build time."""
+    import_lazy_stdlib()
+    warm_up_wsgi(app)
+    import_package_trees(vendor_dir)
+
+
+def load_app(module_name, attribute, stripped_modules):
+    """Import the user's app object; explain failures on lines starting with
+    `fabricks-error: `, which the builder shows as the build's error."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        package = stripped_modules.get(missing)
+        if package:
+            print(
+                f"fabricks-error: the package {package!r} only works compiled: its extension module "
+                f"{missing!r} has no WebAssembly build and no pure-Python fallback. "
+                f"Fix: use a pure-Python alternative or a version of {package!r} that does not need it.",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"fabricks-error: importing {module_name!r} needs the module {missing!r}, which is not installed. "
+                f"Fix: add the package that provides it to the requirements file.",
+                file=sys.stderr,
+            )
+        raise
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        print(
+            f"fabricks-error: the module {module_name!r} has no attribute {attribute!r}. "
+            f"Fix: set [python] app = \"{module_name}:<name of the app object>\".",
+            file=sys.stderr,
+        )
+        raise

@@ -1,0 +1,279 @@
+"""The WASI side of one HTTP exchange: the request's fields and body stream in,
+the response's status, headers and body stream out.
+
+Framework bridges (``wsgi``) build on these helpers and never touch the WIT
+bindings themselves.
+"""
+
+import sys
+from urllib.parse import unquote_to_bytes
+
+from componentize_py_types import Err, Ok
+from wit_world.imports import streams, types
+
+READ_CHUNK = 64 * 1024
+
+# Headers a guest may not send: WASI rejects them (they are about the
+# connection, which the host owns).
+FORBIDDEN_RESPONSE_HEADERS = frozenset(
+    [
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "http2-settings",
+    ]
+)
+
+_METHODS = {
+    types.Method_Get: "GET",
+    types.Method_Head: "HEAD",
+    types.Method_Post: "POST",
+    types.Method_Put: "PUT",
+    types.Method_Delete: "DELETE",
+    types.Method_Connect: "CONNECT",
+    types.Method_Options: "OPTIONS",
+    types.Method_Trace: "TRACE",
+    types.Method_Patch: "PATCH",
+}
+
+
+class Request:
+    """What the host handed over, decoded once: method, scheme, authority,
+    raw path and query, header list, the route split, and the body stream."""
+
+    def __init__(self, incoming):
+        method = incoming.method()
+        if isinstance(method, types.Method_Other):
+            self.method = method.value.upper()
+        else:
+            self.method = _METHODS[type(method)]
+        scheme = incoming.scheme()
+        if isinstance(scheme, types.Scheme_Https):
+            self.scheme = "https"
+        elif isinstance(scheme, types.Scheme_Other):
+            self.scheme = scheme.value
+        else:
+            self.scheme = "http"
+        self.authority = incoming.authority() or ""
+        target = incoming.path_with_query() or "/"
+        self.raw_path, _, self.query_string = target.partition("?")
+        with incoming.headers() as fields:
+            self.headers = [(name.lower(), value) for name, value in fields.entries()]
+        self.body = RequestBody(incoming.consume())
+        self.script_name, self.path_info = _split_route(self.raw_path, self.header("spin-path-info"))
+
+    def header(self, name):
+        """The first value of a header as text, or None."""
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("latin-1")
+        return None
+
+    def client(self):
+        """(host, port) of the client, from the host's `spin-client-addr`, or None."""
+        addr = self.header("spin-client-addr")
+        if not addr or ":" not in addr:
+            return None
+        host, _, port = addr.rpartition(":")
+        try:
+            return host.strip("[]"), int(port)
+        except ValueError:
+            return None
+
+    def server(self):
+        """(name, port) of the server, from the authority (the Host header)."""
+        default_port = 443 if self.scheme == "https" else 80
+        authority = self.authority
+        if authority.startswith("["):
+            host, _, rest = authority[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else ""
+        else:
+            host, _, port = authority.partition(":")
+        try:
+            return host or "localhost", int(port) if port else default_port
+        except ValueError:
+            return host or "localhost", default_port
+
+
+def _split_route(raw_path, path_info_header):
+    """Split the raw path into (SCRIPT_NAME, PATH_INFO), both percent-decoded.
+
+    Spin-style hosts say which part of the path the route's `...` matched
+    (`spin-path-info`); what comes before it is the mount point of the app.
+    Without that header (e.g. under `wasmtime serve`) the app is at the root.
+    """
+    if path_info_header is not None and raw_path.endswith(path_info_header):
+        base = raw_path[: len(raw_path) - len(path_info_header)]
+        path = path_info_header
+    else:
+        base, path = "", raw_path
+    return _decode_path(base.rstrip("/")), _decode_path(path)
+
+
+def _decode_path(raw):
+    return unquote_to_bytes(raw).decode("latin-1")
+
+
+class RequestBody:
+    """A file-like, read-only view of the request body, read lazily from the
+    WASI input stream (PEP 3333's `wsgi.input`)."""
+
+    def __init__(self, incoming_body):
+        self._body = incoming_body
+        self._stream = incoming_body.stream()
+        self._buffer = bytearray()
+        self._eof = False
+
+    def _fill(self):
+        """Read one more chunk into the buffer; False at the end of the body."""
+        if self._eof:
+            return False
+        try:
+            chunk = self._stream.blocking_read(READ_CHUNK)
+        except Err as error:
+            if not isinstance(error.value, streams.StreamError_Closed):
+                print("fabricks: reading the request body failed", file=sys.stderr)
+            self._close_stream()
+            return False
+        self._buffer += chunk
+        return True
+
+    def _close_stream(self):
+        self._eof = True
+        self._stream.__exit__(None, None, None)
+        try:
+            types.IncomingBody.finish(self._body).__exit__(None, None, None)
+        except Exception:
+            pass
+
+    def _take(self, size):
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            while self._fill():
+                pass
+            return self._take(len(self._buffer))
+        while len(self._buffer) < size and self._fill():
+            pass
+        return self._take(size)
+
+    def read1(self, size=-1):
+        if not self._buffer:
+            self._fill()
+        return self._take(len(self._buffer) if size is None or size < 0 else size)
+
+    def readline(self, size=-1):
+        while True:
+            end = self._buffer.find(b"\n")
+            if end >= 0:
+                end += 1
+                break
+            if size is not None and 0 <= size <= len(self._buffer):
+                break
+            if not self._fill():
+                end = len(self._buffer)
+                break
+        if size is not None and size >= 0:
+            end = min(end, size) if end >= 0 else size
+        return self._take(end)
+
+    def readlines(self, hint=-1):
+        lines, total = [], 0
+        for line in self:
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self):
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+    def readable(self):
+        return True
+
+    def close(self):
+        pass
+
+    def drain(self):
+        """Read what the app left unread, so the host sees the body consumed."""
+        while self._fill():
+            self._buffer.clear()
+
+
+class Response:
+    """The response side: send the head once, then stream body chunks."""
+
+    def __init__(self, response_out, send_body=True):
+        self._out = response_out
+        self._send_body = send_body
+        self._body = None
+        self._stream = None
+        self.started = False
+
+    def start(self, status, headers):
+        """Send the status and headers; `headers` is a list of (str, str)."""
+        entries = [
+            (name, value.encode("latin-1"))
+            for name, value in headers
+            if name.lower() not in FORBIDDEN_RESPONSE_HEADERS
+        ]
+        response = types.OutgoingResponse(types.Fields.from_list(entries))
+        response.set_status_code(status)
+        self._body = response.body()
+        self._stream = self._body.write()
+        types.ResponseOutparam.set(self._out, Ok(response))
+        self.started = True
+
+    def write(self, data):
+        """Write one chunk and push it towards the client."""
+        if not data or not self._send_body:
+            return
+        view = memoryview(data)
+        while view:
+            allowed = self._stream.check_write()
+            if allowed == 0:
+                with self._stream.subscribe() as ready:
+                    ready.block()
+                continue
+            self._stream.write(bytes(view[:allowed]))
+            view = view[allowed:]
+        self._stream.flush()
+
+    def finish(self):
+        """End the body; the response is complete."""
+        self._stream.blocking_flush()
+        self._stream.__exit__(None, None, None)
+        try:
+            types.OutgoingBody.finish(self._body, None)
+        except Err:
+            if self._send_body:
+                raise
+            # A HEAD response keeps the GET's Content-Length but sends no body.
+
+    def abort(self):
+        """Give up on a response whose head was sent: the host drops the connection."""
+        self._stream.__exit__(None, None, None)
+        self._body.__exit__(None, None, None)
+
+    def fail(self, status=500, message=b"Internal Server Error\n"):
+        """Answer with a plain error if nothing was sent yet, else abort."""
+        if self.started:
+            self.abort()
+            return
+        self._send_body = True
+        self.start(status, [("content-type", "text/plain; charset=utf-8"), ("content-length", str(len(message)))])
+        self.write(message)
+        self.finish()

@@ -1,0 +1,364 @@
+//! The Fabrickfile: parse and validate it into what the builders need.
+//!
+//! Every error names the file, the key and the fix. Keys fabricks does not
+//! know are reported as warnings (never silently dropped); the whole table is
+//! kept in [`Fabrickfile::table`] for `convert`.
+
+use anyhow::{Result, bail};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub const FILE_NAME: &str = "Fabrickfile";
+
+/// The Python frameworks fabricks can serve, and the interface each speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PythonFramework {
+    Flask,
+    Django,
+    Bottle,
+    Wsgi,
+    Fastapi,
+    Starlette,
+    Quart,
+    Asgi,
+}
+
+/// How the host-side adapter talks to the app object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PythonInterface {
+    Wsgi,
+    Asgi,
+}
+
+impl PythonFramework {
+    pub const ALL: [PythonFramework; 8] = [
+        Self::Flask,
+        Self::Django,
+        Self::Bottle,
+        Self::Wsgi,
+        Self::Fastapi,
+        Self::Starlette,
+        Self::Quart,
+        Self::Asgi,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Flask => "flask",
+            Self::Django => "django",
+            Self::Bottle => "bottle",
+            Self::Wsgi => "wsgi",
+            Self::Fastapi => "fastapi",
+            Self::Starlette => "starlette",
+            Self::Quart => "quart",
+            Self::Asgi => "asgi",
+        }
+    }
+
+    pub fn interface(self) -> PythonInterface {
+        match self {
+            Self::Flask | Self::Django | Self::Bottle | Self::Wsgi => PythonInterface::Wsgi,
+            Self::Fastapi | Self::Starlette | Self::Quart | Self::Asgi => PythonInterface::Asgi,
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl fmt::Display for PythonFramework {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A Python app: `[python]`.
+#[derive(Clone, Debug)]
+pub struct PythonApp {
+    pub framework: PythonFramework,
+    /// The dotted module holding the app object (`main` in `main:app`).
+    pub module: String,
+    /// The app object's name in that module (`app` in `main:app`).
+    pub attribute: String,
+    /// The requirements file, resolved inside the app dir.
+    pub requirements: Option<PathBuf>,
+}
+
+/// What the app is written in.
+#[derive(Clone, Debug)]
+pub enum AppSource {
+    Python(PythonApp),
+    /// `[from] source = "nodejs"`: parsed so the error can be precise.
+    NodeJs,
+    /// `[from] source = "wasm"`: a ready component.
+    Wasm { component: PathBuf },
+}
+
+/// A parsed, validated Fabrickfile.
+#[derive(Clone, Debug)]
+pub struct Fabrickfile {
+    /// The Fabrickfile itself.
+    pub path: PathBuf,
+    /// The app directory (the Fabrickfile's folder).
+    pub dir: PathBuf,
+    /// The component id: `[info] name`, else the directory's name, kebab-cased.
+    pub name: String,
+    pub version: String,
+    pub source: AppSource,
+    /// The whole document, for `convert`.
+    pub table: toml::Table,
+    /// Keys fabricks does not use, one message each.
+    pub warnings: Vec<String>,
+}
+
+/// Keys each section may hold (spin-contracts.md section 7, plus the
+/// framework sections).
+const KNOWN_KEYS: &[(&str, &[&str])] = &[
+    ("", &["fabrick_version", "info", "from", "source", "build", "capabilities", "files", "config", "health_check", "python", "nodejs", "wasm"]),
+    ("info", &["name", "version", "type", "description", "authors"]),
+    ("from", &["source"]),
+    ("source", &["path", "include", "exclude"]),
+    ("build", &["command", "output", "workdir", "watch", "environment"]),
+    ("capabilities", &["env", "network", "filesystem"]),
+    ("capabilities.network", &["connect", "allow_all_outbound"]),
+    ("capabilities.filesystem", &["read", "write"]),
+    ("config", &["environment"]),
+    ("health_check", &["http"]),
+    ("health_check.http", &["path", "expected_status"]),
+    ("python", &["framework", "app", "requirements"]),
+    ("nodejs", &["framework", "app", "handler"]),
+    ("wasm", &["component"]),
+];
+
+impl Fabrickfile {
+    /// Read `<dir>/Fabrickfile`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(FILE_NAME);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read {}: {e}\n  fix: run fabricks in (or name) a directory that holds a Fabrickfile",
+                path.display()
+            )
+        })?;
+        Self::parse(&path, &text)
+    }
+
+    /// Parse the text of the Fabrickfile at `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        let file = path.display().to_string();
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
+            anyhow::anyhow!("{file} is not valid TOML: {}\n  fix: correct the syntax at the place shown", e.to_string().trim_end())
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let err = |key: &str, problem: String, fix: &str| -> anyhow::Error {
+            anyhow::anyhow!("{file}: {key}: {problem}\n  fix: {fix}")
+        };
+
+        let mut warnings = Vec::new();
+        check_known_keys(&table, "", &file, &mut warnings);
+
+        let info = table.get("info").and_then(|v| v.as_table());
+        let name = match info.and_then(|i| i.get("name")) {
+            Some(value) => {
+                let name = value.as_str().ok_or_else(|| err("[info] name", "must be a string".into(), "write name = \"my-app\""))?;
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') || name.starts_with('-') {
+                    return Err(err(
+                        "[info] name",
+                        format!("{name:?} is not a valid name"),
+                        "use lowercase letters, digits and dashes, e.g. name = \"my-app\"",
+                    ));
+                }
+                name.to_string()
+            }
+            None => name_from_dir(&dir),
+        };
+        let version = info
+            .and_then(|i| i.get("version"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("0.1.0")
+            .to_string();
+
+        let source_name = table
+            .get("from")
+            .and_then(|f| f.as_table())
+            .and_then(|f| f.get("source"))
+            .ok_or_else(|| err("[from] source", "is missing".into(), "add [from] with source = \"python\" (or \"nodejs\", \"wasm\")"))?
+            .as_str()
+            .ok_or_else(|| err("[from] source", "must be a string".into(), "write source = \"python\""))?;
+
+        let source = match source_name {
+            "python" => AppSource::Python(parse_python(&table, &dir, &file)?),
+            "nodejs" | "javascript" => AppSource::NodeJs,
+            "wasm" => {
+                let component = table
+                    .get("wasm")
+                    .and_then(|w| w.get("component"))
+                    .and_then(|c| c.as_str())
+                    .ok_or_else(|| err("[wasm] component", "is missing".into(), "add [wasm] with component = \"path/to/app.wasm\""))?;
+                AppSource::Wasm { component: dir.join(safe_relative(component, &file, "[wasm] component")?) }
+            }
+            other => {
+                return Err(err(
+                    "[from] source",
+                    format!("{other:?} is not a source fabricks can build"),
+                    "use \"python\", \"nodejs\" (or \"javascript\") or \"wasm\"",
+                ));
+            }
+        };
+
+        Ok(Fabrickfile { path: path.to_path_buf(), dir, name, version, source, table, warnings })
+    }
+}
+
+fn parse_python(table: &toml::Table, dir: &Path, file: &str) -> Result<PythonApp> {
+    let err = |key: &str, problem: String, fix: String| -> anyhow::Error {
+        anyhow::anyhow!("{file}: [python] {key}: {problem}\n  fix: {fix}")
+    };
+    let frameworks = PythonFramework::ALL.map(|f| f.name()).join(", ");
+    let section = table
+        .get("python")
+        .and_then(|p| p.as_table())
+        .ok_or_else(|| anyhow::anyhow!("{file}: [python] is missing\n  fix: add a [python] section with framework = \"flask\" and app = \"main:app\""))?;
+
+    let framework = match section.get("framework") {
+        None => return Err(err("framework", "is missing".into(), format!("add framework = \"flask\" (one of {frameworks})"))),
+        Some(value) => {
+            let name = value.as_str().unwrap_or_default();
+            PythonFramework::parse(&name.to_ascii_lowercase()).ok_or_else(|| {
+                err("framework", format!("{value} is not a framework fabricks knows"), format!("use one of {frameworks}"))
+            })?
+        }
+    };
+
+    let app = section
+        .get("app")
+        .ok_or_else(|| err("app", "is missing".into(), "add app = \"main:app\": the module and the app object in it, as for gunicorn or uvicorn".into()))?
+        .as_str()
+        .ok_or_else(|| err("app", "must be a string".into(), "write app = \"main:app\"".into()))?;
+    let Some((module, attribute)) = app.split_once(':') else {
+        return Err(err(
+            "app",
+            format!("{app:?} is not of the form module:attribute"),
+            format!("write app = \"{app}:app\" (the module, a colon, and the app object's name)"),
+        ));
+    };
+    let is_identifier = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !module.split('.').all(is_identifier) {
+        return Err(err(
+            "app",
+            format!("{module:?} in {app:?} is not a Python module name"),
+            "name a module by its import path inside the app directory, e.g. \"main:app\" or \"mysite.wsgi:application\"".into(),
+        ));
+    }
+    if !is_identifier(attribute) {
+        return Err(err(
+            "app",
+            format!("{attribute:?} in {app:?} is not a Python name"),
+            "name the app object after the colon, e.g. \"main:app\"".into(),
+        ));
+    }
+    let module_path = module.replace('.', "/");
+    let candidates = [dir.join(format!("{module_path}.py")), dir.join(&module_path).join("__init__.py")];
+    if !candidates.iter().any(|c| c.is_file()) {
+        return Err(err(
+            "app",
+            format!("the module {module:?} was not found: there is no {} or {}", candidates[0].display(), candidates[1].display()),
+            format!("create {module_path}.py in {} or correct the module name in app", dir.display()),
+        ));
+    }
+
+    let requirements = match section.get("requirements") {
+        None => None,
+        Some(value) => {
+            let relative = value
+                .as_str()
+                .ok_or_else(|| err("requirements", "must be a string".into(), "write requirements = \"requirements.txt\"".into()))?;
+            let path = dir.join(safe_relative(relative, file, "[python] requirements")?);
+            if !path.is_file() {
+                return Err(err(
+                    "requirements",
+                    format!("{} does not exist", path.display()),
+                    format!("create {relative} listing the app's packages, or remove the requirements key"),
+                ));
+            }
+            Some(path)
+        }
+    };
+
+    Ok(PythonApp { framework, module: module.to_string(), attribute: attribute.to_string(), requirements })
+}
+
+/// A path inside the app directory: relative, without `..`.
+fn safe_relative<'a>(path: &'a str, file: &str, key: &str) -> Result<&'a Path> {
+    let p = Path::new(path);
+    if p.is_absolute() || p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        bail!("{file}: {key}: {path:?} points outside the app directory\n  fix: use a path relative to the Fabrickfile's folder, without `..`");
+    }
+    Ok(p)
+}
+
+fn check_known_keys(table: &toml::Table, section: &str, file: &str, warnings: &mut Vec<String>) {
+    let Some((_, known)) = KNOWN_KEYS.iter().find(|(name, _)| *name == section) else {
+        return;
+    };
+    for (key, value) in table {
+        let full = if section.is_empty() { key.clone() } else { format!("{section}.{key}") };
+        if !known.contains(&key.as_str()) {
+            let shown = if section.is_empty() { format!("[{key}]") } else { format!("[{section}] {key}") };
+            warnings.push(format!("{file}: {shown} is not a key fabricks knows; it is ignored"));
+        } else if let Some(inner) = value.as_table() {
+            check_known_keys(inner, &full, file, warnings);
+        }
+    }
+}
+
+/// A component id from a directory name: lowercase, dashes for the rest.
+fn name_from_dir(dir: &Path) -> String {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut name = String::new();
+    for c in base.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_matches('-').to_string();
+    if name.is_empty() { "app".into() } else { name }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_in(dir: &Path, text: &str) -> Result<Fabrickfile> {
+        Fabrickfile::parse(&dir.join(FILE_NAME), text)
+    }
+
+    #[test]
+    fn unknown_keys_are_warned_about_by_name() {
+        let dir = std::env::temp_dir();
+        let f = parse_in(&dir, "[from]\nsource = \"wasm\"\n[wasm]\ncomponent = \"a.wasm\"\nbogus = 1\n[extra]\n").unwrap();
+        assert_eq!(f.warnings.len(), 2, "{:?}", f.warnings);
+        assert!(f.warnings.iter().any(|w| w.contains("[wasm] bogus")));
+        assert!(f.warnings.iter().any(|w| w.contains("[extra]")));
+    }
+
+    #[test]
+    fn paths_outside_the_app_are_refused() {
+        let dir = std::env::temp_dir();
+        let e = parse_in(&dir, "[from]\nsource = \"wasm\"\n[wasm]\ncomponent = \"../x.wasm\"\n").unwrap_err();
+        assert!(e.to_string().contains("outside the app directory"), "{e}");
+    }
+
+    #[test]
+    fn names_come_from_the_directory_when_info_has_none() {
+        assert_eq!(name_from_dir(Path::new("/tmp/My_App 2")), "my-app-2");
+    }
+}

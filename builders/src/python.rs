@@ -1,0 +1,249 @@
+//! The Python builder: vendor the app's requirements for the CPython guest,
+//! stage the app with the adapter and a generated entry module, and run
+//! componentize-py to get a `wasi:http/proxy` component.
+
+use crate::fabrickfile::{PythonApp, PythonInterface};
+use crate::progress::Progress;
+use crate::toolchain::PythonToolchain;
+use crate::{BuildContext, adapters, app_files, process, wit};
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The guest interpreter componentize-py embeds, which wheels must fit.
+const GUEST_PYTHON_VERSION: &str = "3.14";
+/// Wheels are fetched for this platform; their compiled parts are removed
+/// (the guest cannot load them), so any architecture would do.
+const WHEEL_PLATFORMS: &[&str] = &["manylinux2014_x86_64", "manylinux_2_28_x86_64"];
+
+pub const STEPS: usize = 4;
+
+pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Progress) -> Result<()> {
+    if app.framework.interface() == PythonInterface::Asgi {
+        bail!(
+            "{}: [python] framework = \"{}\": ASGI apps are not supported by this version of fabricks yet (WSGI frameworks are: flask, django, bottle, wsgi)\n  fix: serve the app through a WSGI framework, or wait for ASGI support",
+            ctx.fabrickfile.path.display(),
+            app.framework
+        );
+    }
+
+    let step = progress.step(&format!("toolchain: componentize-py {}", crate::toolchain::COMPONENTIZE_PY_VERSION));
+    let (toolchain, installed) = PythonToolchain::provision(&ctx.cache_dir)?;
+    step.done(if installed { "installed into the cache" } else { "cached" });
+
+    let build_dir = ctx.work_dir.join("python");
+    let deps_dir = build_dir.join("deps");
+    let step = progress.step("dependencies");
+    let deps = vendor_requirements(&toolchain, app.requirements.as_deref(), &deps_dir)?;
+    step.done(&deps.summary());
+
+    let step = progress.step("staging the app, the WSGI adapter and the entry module");
+    let app_dir = build_dir.join("app");
+    let staged = app_files::copy_to(&ctx.fabrickfile.dir, &app_dir)?;
+    let adapter_dir = build_dir.join("adapter");
+    adapters::write_python_package(&adapter_dir)?;
+    std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &deps_dir, &deps.stripped)?)
+        .context("writing the entry module")?;
+    let wit_dir = build_dir.join("wit");
+    wit::write_to(&wit_dir)?;
+    step.done(&format!("{staged} app files; entry serves {}:{} ({})", app.module, app.attribute, app.framework));
+
+    let step = progress.step("componentize-py: snapshotting the interpreter with the app loaded");
+    let partial = output.with_extension("wasm.partial");
+    let mut command = Command::new(toolchain.componentize_py());
+    command
+        .arg("-d")
+        .arg(&wit_dir)
+        .arg("-w")
+        .arg(wit::proxy_world())
+        .arg("componentize")
+        .arg("-p")
+        .arg(&app_dir)
+        .arg("-p")
+        .arg(&deps_dir)
+        .arg("-p")
+        .arg(&adapter_dir)
+        .arg("-o")
+        .arg(&partial)
+        .arg("fabricks_entry")
+        .env_remove("VIRTUAL_ENV");
+    let result = command.output().context("starting componentize-py")?;
+    if !result.status.success() {
+        let text = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
+        let reasons: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("fabricks-error: ")).collect();
+        if !reasons.is_empty() {
+            bail!("{}: the app could not be loaded for {}:\n  {}", ctx.fabrickfile.path.display(), app.module, reasons.join("\n  "));
+        }
+        bail!("componentize-py could not build the component:\n{}", process::tail(&result, 40));
+    }
+    std::fs::rename(&partial, output).with_context(|| format!("moving the component to {}", output.display()))?;
+    let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
+    step.done(&format!("{} ({:.1} MB)", output.display(), size as f64 / 1e6));
+    Ok(())
+}
+
+/// What vendoring produced.
+struct Vendored {
+    packages: usize,
+    reused: bool,
+    /// Removed compiled modules: module name -> distribution.
+    stripped: BTreeMap<String, String>,
+}
+
+impl Vendored {
+    fn summary(&self) -> String {
+        let mut text = if self.packages == 0 {
+            "no requirements".to_string()
+        } else if self.reused {
+            format!("{} packages, unchanged since the last build", self.packages)
+        } else {
+            format!("{} packages installed", self.packages)
+        };
+        if !self.stripped.is_empty() {
+            let names: Vec<&str> = self.stripped.keys().map(String::as_str).collect();
+            text.push_str(&format!("; compiled modules left out, to use pure-Python fallbacks: {}", names.join(", ")));
+        }
+        text
+    }
+}
+
+const STAMP: &str = ".fabricks-deps";
+const STRIPPED: &str = ".fabricks-stripped.json";
+
+/// Install `requirements` into `deps_dir` as wheels for the guest's Python,
+/// with every compiled extension removed. Reused while the requirements are
+/// unchanged.
+fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Path>, deps_dir: &Path) -> Result<Vendored> {
+    let text = match requirements {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        None => String::new(),
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(GUEST_PYTHON_VERSION);
+    hasher.update(WHEEL_PLATFORMS.join(","));
+    hasher.update(&text);
+    let stamp = format!("{:x}", hasher.finalize());
+
+    if std::fs::read_to_string(deps_dir.join(STAMP)).is_ok_and(|s| s == stamp) {
+        let stripped = std::fs::read_to_string(deps_dir.join(STRIPPED))
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        return Ok(Vendored { packages: count_distributions(deps_dir), reused: true, stripped });
+    }
+    if deps_dir.exists() {
+        std::fs::remove_dir_all(deps_dir).with_context(|| format!("clearing {}", deps_dir.display()))?;
+    }
+    std::fs::create_dir_all(deps_dir).with_context(|| format!("creating {}", deps_dir.display()))?;
+
+    let mut stripped = BTreeMap::new();
+    if let Some(path) = requirements.filter(|_| !text.trim().is_empty()) {
+        let mut pip = Command::new(toolchain.python());
+        pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--target"])
+            .arg(deps_dir)
+            .args(["--only-binary=:all:", "--implementation", "cp", "--python-version", GUEST_PYTHON_VERSION]);
+        for platform in WHEEL_PLATFORMS {
+            pip.args(["--platform", platform]);
+        }
+        pip.arg("-r").arg(path);
+        let output = pip.output().context("starting pip")?;
+        if !output.status.success() {
+            bail!(
+                "installing the requirements of {} for the guest (CPython {GUEST_PYTHON_VERSION}) failed: a package needs a wheel for CPython {GUEST_PYTHON_VERSION} or a pure-Python one\n{}\n  fix: pin versions that publish such wheels",
+                path.display(),
+                process::tail(&output, 20)
+            );
+        }
+        stripped = strip_compiled_modules(deps_dir)?;
+        let _ = std::fs::remove_dir_all(deps_dir.join("bin"));
+    }
+    std::fs::write(deps_dir.join(STRIPPED), serde_json::to_string(&stripped)?).context("recording the stripped modules")?;
+    std::fs::write(deps_dir.join(STAMP), stamp).context("recording the vendored requirements")?;
+    Ok(Vendored { packages: count_distributions(deps_dir), reused: false, stripped })
+}
+
+fn count_distributions(deps_dir: &Path) -> usize {
+    std::fs::read_dir(deps_dir)
+        .map(|entries| entries.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".dist-info")).count())
+        .unwrap_or(0)
+}
+
+/// Remove every compiled extension (`.so`, `.pyd`) under `deps_dir`; the
+/// guest cannot load them. Returns module name -> distribution for each, so a
+/// failing import can name the package that only works compiled.
+fn strip_compiled_modules(deps_dir: &Path) -> Result<BTreeMap<String, String>> {
+    let owners = distribution_owners(deps_dir)?;
+    let mut stripped = BTreeMap::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(relative) = stack.pop() {
+        let dir = deps_dir.join(&relative);
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = relative.join(&name);
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+            } else if name.ends_with(".so") || name.ends_with(".pyd") {
+                let stem = name.split('.').next().unwrap_or(&name);
+                let mut module: Vec<String> = relative.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+                module.push(stem.to_string());
+                let owner = owners
+                    .get(&path.to_string_lossy().replace('\\', "/"))
+                    .cloned()
+                    .unwrap_or_else(|| module[0].clone());
+                std::fs::remove_file(deps_dir.join(&path)).with_context(|| format!("removing {}", path.display()))?;
+                stripped.insert(module.join("."), owner);
+            }
+        }
+    }
+    Ok(stripped)
+}
+
+/// File path (as in RECORD) -> the distribution that installed it.
+fn distribution_owners(deps_dir: &Path) -> Result<BTreeMap<String, String>> {
+    let mut owners = BTreeMap::new();
+    for entry in std::fs::read_dir(deps_dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(dist) = name.strip_suffix(".dist-info") else { continue };
+        let project = dist.rsplit_once('-').map(|(p, _)| p).unwrap_or(dist).to_string();
+        if let Ok(record) = std::fs::read_to_string(entry.path().join("RECORD")) {
+            for line in record.lines() {
+                if let Some(file) = line.split(',').next() {
+                    owners.insert(file.to_string(), project.clone());
+                }
+            }
+        }
+    }
+    Ok(owners)
+}
+
+/// The generated entry module: loads the user's app, prepares the snapshot,
+/// and exports `IncomingHandler`.
+fn entry_module(app: &PythonApp, deps_dir: &Path, stripped: &BTreeMap<String, String>) -> Result<String> {
+    let quote = |s: &str| serde_json::to_string(s).expect("a string serializes");
+    Ok(format!(
+        r#""""Generated by fabricks: serves {module}:{attribute} ({framework}) through the WSGI adapter.
+
+Rewritten on every build; the app's own code is imported, never edited.
+"""
+
+from fabricks_adapter import preload, wsgi
+
+# Compiled modules left out of the vendored packages (module -> package).
+STRIPPED_MODULES = {stripped}
+
+user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES)
+preload.prepare_wsgi(user_app, {deps_q})
+IncomingHandler = wsgi.handler_class(user_app)
+"#,
+        module = app.module,
+        attribute = app.attribute,
+        framework = app.framework,
+        stripped = serde_json::to_string(stripped)?,
+        module_q = quote(&app.module),
+        attribute_q = quote(&app.attribute),
+        deps_q = quote(&deps_dir.to_string_lossy()),
+    ))
+}

@@ -1,0 +1,22 @@
+//! The WASI WIT the components target, taken at compile time from the
+//! `wasmtime-wasi-http` crate the host is built with (see `build.rs`).
+
+use anyhow::{Context, Result};
+use std::path::Path;
+
+include!(concat!(env!("OUT_DIR"), "/wit_files.rs"));
+
+/// The world fabricks components target, e.g. `wasi:http/proxy@0.2.12`.
+pub fn proxy_world() -> String {
+    format!("wasi:http/proxy@{WASI_HTTP_VERSION}")
+}
+
+/// Write the WIT files into `dir` (a `wit` folder with its `deps`).
+pub fn write_to(dir: &Path) -> Result<()> {
+    for (relative, text) in WIT_FILES {
+        let path = dir.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).with_context(|| format!("creating {}", path.parent().unwrap().display()))?;
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}

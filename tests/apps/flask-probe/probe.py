@@ -1,0 +1,119 @@
+"""A Flask app for fabricks' end-to-end tests: each route exercises one part
+of the WSGI bridge. Served unchanged, like any user's app."""
+
+import hashlib
+
+from flask import Flask, Response, jsonify, make_response, redirect, request
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def index():
+    return "probe"
+
+
+@app.route("/query")
+def query():
+    return jsonify({key: request.args.getlist(key) for key in request.args})
+
+
+@app.route("/json", methods=["POST"])
+def echo_json():
+    data = request.get_json()
+    return jsonify({"received": data, "type": type(data).__name__})
+
+
+@app.route("/form", methods=["POST"])
+def form():
+    return jsonify({key: request.form.getlist(key) for key in request.form})
+
+
+@app.route("/echo", methods=["POST", "PUT"])
+def echo():
+    body = request.get_data()
+    return Response(
+        body,
+        mimetype="application/octet-stream",
+        headers={"X-Body-Length": str(len(body)), "X-Body-Sha256": hashlib.sha256(body).hexdigest()},
+    )
+
+
+@app.route("/big")
+def big():
+    return Response(bytes(range(256)) * 4096, mimetype="application/octet-stream")
+
+
+@app.route("/stream")
+def stream():
+    def generate():
+        for i in range(5):
+            yield f"chunk {i}\n"
+
+    return Response(generate(), mimetype="text/plain")
+
+
+@app.route("/cookies")
+def cookies():
+    response = make_response("cookies set")
+    response.set_cookie("first", "1")
+    response.set_cookie("second", "2", httponly=True)
+    return response
+
+
+@app.route("/read-cookies")
+def read_cookies():
+    return jsonify(dict(request.cookies))
+
+
+@app.route("/boom")
+def boom():
+    raise RuntimeError("this view fails on purpose")
+
+
+@app.route("/go")
+def go():
+    return redirect("/query?from=go")
+
+
+@app.route("/environ/<path:rest>")
+def environ(rest):
+    env = request.environ
+    keys = ["REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME", "SERVER_PORT",
+            "SERVER_PROTOCOL", "REMOTE_ADDR", "CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_X_REPEATED"]
+    data = {key: env.get(key) for key in keys}
+    data["wsgi.url_scheme"] = env["wsgi.url_scheme"]
+    data["rest"] = rest
+    data["spin"] = {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("spin-")}
+    data["connection"] = request.headers.get("Connection")
+    return jsonify(data)
+
+
+def raw_wsgi(environ, start_response):
+    """A bare WSGI app: the write() callable, then an iterable, and close()."""
+    if environ["PATH_INFO"] == "/error-after-start":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            raise ValueError("late failure")
+        except ValueError:
+            import sys
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")], sys.exc_info())
+        return [b"recovered with exc_info"]
+    write = start_response("201 Created", [("Content-Type", "text/plain"), ("X-Script-Name", environ["SCRIPT_NAME"]),
+                                           ("X-Path-Info", environ["PATH_INFO"])])
+    write(b"written; ")
+
+    class Body:
+        closed = False
+
+        def __iter__(self):
+            yield b"iterated"
+
+        def close(self):
+            print("raw_wsgi: close() called", flush=True)
+
+    return Body()
+
+
+app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/raw": raw_wsgi})

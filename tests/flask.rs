@@ -1,0 +1,209 @@
+//! End to end: the Flask example and the Flask probe app, built by the real
+//! toolchain into real components, served by the real binary, spoken to over
+//! real sockets.
+
+mod support;
+
+use std::time::Duration;
+use support::{HttpResponse, Server, build_once, repo_path, request};
+
+fn serve(app_dir: &'static str) -> Server {
+    build_once(app_dir);
+    Server::start(&repo_path(app_dir), &[])
+}
+
+fn post(server: &Server, path: &str, content_type: &str, body: &[u8]) -> HttpResponse {
+    request(server.addr, "POST", path, &[("Content-Type", content_type)], body)
+}
+
+#[test]
+fn the_flask_example_answers_both_routes_and_prints_spins_banner() {
+    let server = serve("examples/flask");
+    let root = server.get("/");
+    assert_eq!(root.status, 200);
+    assert_eq!(root.text(), "Hello World!");
+    let user = server.get("/users/42");
+    assert_eq!(user.status, 200);
+    assert_eq!(user.header("content-type"), Some("application/json"));
+    assert_eq!(user.json(), serde_json::json!({"id": 42, "name": "Alice"}));
+    assert_eq!(server.get("/nope").status, 404);
+
+    let port = server.addr.port();
+    let stdout = server.stdout();
+    assert_eq!(stdout[0], format!("Serving http://127.0.0.1:{port}"));
+    assert_eq!(stdout[1], "Available Routes:");
+    assert_eq!(stdout[2], format!("  flask: http://127.0.0.1:{port} (wildcard)"));
+}
+
+#[test]
+fn a_second_up_of_an_unchanged_app_skips_the_build_and_reuses_the_compiled_code() {
+    build_once("examples/flask");
+    let server = Server::start(&repo_path("examples/flask"), &[]);
+    assert_eq!(server.get("/").status, 200);
+    let log = server.stderr();
+    assert!(log.contains("is up to date (no input changed"), "the build was not skipped:\n{log}");
+    assert!(log.contains("loaded the precompiled component from the cache"), "the compiled code was not reused:\n{log}");
+    assert!(!log.contains("componentize-py:"), "componentize-py ran again:\n{log}");
+}
+
+#[test]
+fn query_strings_keep_repeated_keys() {
+    let server = serve("tests/apps/flask-probe");
+    let response = server.get("/query?tag=a&tag=b&one=1&empty=");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.json(), serde_json::json!({"tag": ["a", "b"], "one": ["1"], "empty": [""]}));
+}
+
+#[test]
+fn json_and_form_posts_reach_the_app() {
+    let server = serve("tests/apps/flask-probe");
+    let json = post(&server, "/json", "application/json", br#"{"name": "Zo\u00eb", "n": [1, 2]}"#);
+    assert_eq!(json.status, 200);
+    assert_eq!(json.json(), serde_json::json!({"received": {"name": "Zoë", "n": [1, 2]}, "type": "dict"}));
+
+    let form = post(&server, "/form", "application/x-www-form-urlencoded", b"a=1&a=2&text=hello+world%21");
+    assert_eq!(form.status, 200);
+    assert_eq!(form.json(), serde_json::json!({"a": ["1", "2"], "text": ["hello world!"]}));
+
+    let bad = post(&server, "/json", "application/json", b"{not json");
+    assert_eq!(bad.status, 400, "{}", bad.text());
+}
+
+#[test]
+fn one_mebibyte_bodies_travel_both_ways() {
+    let server = serve("tests/apps/flask-probe");
+    let body: Vec<u8> = (0..(1u32 << 20)).map(|i| (i * 7 % 251) as u8).collect();
+    let echoed = request(server.addr, "PUT", "/echo", &[("Content-Type", "application/octet-stream")], &body);
+    assert_eq!(echoed.status, 200);
+    assert_eq!(echoed.header("x-body-length"), Some("1048576"));
+    assert_eq!(echoed.body.len(), body.len());
+    assert!(echoed.body == body, "the echoed body differs");
+
+    let big = server.get("/big");
+    assert_eq!(big.status, 200);
+    assert_eq!(big.body.len(), 1 << 20);
+    let expected: Vec<u8> = (0..(1usize << 20)).map(|i| (i % 256) as u8).collect();
+    assert!(big.body == expected, "the 1 MiB response differs");
+}
+
+#[test]
+fn a_generator_response_is_streamed_chunked() {
+    let server = serve("tests/apps/flask-probe");
+    let response = server.get("/stream");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(response.text(), "chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n");
+}
+
+#[test]
+fn head_gets_the_headers_without_a_body() {
+    let server = serve("tests/apps/flask-probe");
+    let get = server.get("/");
+    let head = request(server.addr, "HEAD", "/", &[], b"");
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-length"), get.header("content-length"));
+    assert_eq!(head.header("content-type"), get.header("content-type"));
+    assert!(head.body.is_empty());
+}
+
+#[test]
+fn several_set_cookie_headers_are_kept_and_cookies_read_back() {
+    let server = serve("tests/apps/flask-probe");
+    let response = server.get("/cookies");
+    let cookies = response.all("set-cookie");
+    assert_eq!(cookies.len(), 2, "{:?}", response.headers);
+    assert!(cookies[0].starts_with("first=1"), "{cookies:?}");
+    assert!(cookies[1].starts_with("second=2") && cookies[1].contains("HttpOnly"), "{cookies:?}");
+
+    let read = request(server.addr, "GET", "/read-cookies", &[("Cookie", "first=1"), ("Cookie", "second=2")], b"");
+    assert_eq!(read.json(), serde_json::json!({"first": "1", "second": "2"}));
+}
+
+#[test]
+fn a_view_that_raises_costs_one_500_and_the_next_request_answers() {
+    let server = serve("tests/apps/flask-probe");
+    let failed = server.get("/boom");
+    assert_eq!(failed.status, 500);
+    assert!(server.wait_for_log("this view fails on purpose", Duration::from_secs(5)), "the traceback was not logged:\n{}", server.stderr());
+    let next = server.get("/");
+    assert_eq!(next.status, 200);
+    assert_eq!(next.text(), "probe");
+}
+
+#[test]
+fn redirects_point_where_the_app_says() {
+    let server = serve("tests/apps/flask-probe");
+    let response = server.get("/go");
+    assert_eq!(response.status, 302);
+    assert_eq!(response.header("location"), Some("/query?from=go"));
+}
+
+#[test]
+fn the_guest_sees_spins_headers_and_a_pep_3333_environ() {
+    let server = serve("tests/apps/flask-probe");
+    let port = server.addr.port();
+    let response = request(
+        server.addr,
+        "GET",
+        "/environ/a%20b/c?x=1&x=2",
+        &[("X-Repeated", "one"), ("X-Repeated", "two")],
+        b"",
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    let env = response.json();
+    assert_eq!(env["REQUEST_METHOD"], "GET");
+    assert_eq!(env["SCRIPT_NAME"], "");
+    assert_eq!(env["PATH_INFO"], "/environ/a b/c");
+    assert_eq!(env["rest"], "a b/c");
+    assert_eq!(env["QUERY_STRING"], "x=1&x=2");
+    assert_eq!(env["SERVER_NAME"], "127.0.0.1");
+    assert_eq!(env["SERVER_PORT"], port.to_string());
+    assert_eq!(env["SERVER_PROTOCOL"], "HTTP/1.1");
+    assert_eq!(env["REMOTE_ADDR"], "127.0.0.1");
+    assert_eq!(env["HTTP_X_REPEATED"], "one, two");
+    assert_eq!(env["wsgi.url_scheme"], "http");
+    assert_eq!(env["connection"], serde_json::Value::Null, "the Connection header reached the guest");
+
+    let spin = &env["spin"];
+    let url = format!("http://127.0.0.1:{port}/environ/a%20b/c?x=1&x=2");
+    assert_eq!(spin["spin-full-url"], url);
+    assert_eq!(spin["spin-path-info"], "/environ/a%20b/c");
+    assert_eq!(spin["spin-matched-route"], "/...");
+    assert_eq!(spin["spin-raw-component-route"], "/...");
+    assert_eq!(spin["spin-component-route"], "");
+    assert_eq!(spin["spin-base-path"], "/");
+    let client = spin["spin-client-addr"].as_str().unwrap();
+    assert!(client.starts_with("127.0.0.1:"), "{client}");
+}
+
+#[test]
+fn a_bare_wsgi_app_gets_write_close_and_its_mount_point() {
+    let server = serve("tests/apps/flask-probe");
+    let response = server.get("/raw/some/where");
+    assert_eq!(response.status, 201);
+    assert_eq!(response.text(), "written; iterated");
+    assert_eq!(response.header("x-script-name"), Some("/raw"));
+    assert_eq!(response.header("x-path-info"), Some("/some/where"));
+    assert!(server.wait_for_log("raw_wsgi: close() called", Duration::from_secs(5)), "close() was not called:\n{}", server.stderr());
+
+    let recovered = server.get("/raw/error-after-start");
+    assert_eq!(recovered.status, 500);
+    assert_eq!(recovered.text(), "recovered with exc_info");
+}
+
+#[test]
+fn spins_health_and_info_endpoints_answer() {
+    let server = serve("tests/apps/flask-probe");
+    let health = server.get("/.well-known/spin/health");
+    assert_eq!((health.status, health.text().as_str()), (200, "OK"));
+    let info = server.get("/.well-known/spin/info");
+    assert_eq!(info.json(), serde_json::json!({"name": "flask-probe", "version": "1.2.3"}));
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let server = serve("tests/apps/flask-probe");
+    assert_eq!(server.get("/").status, 200);
+    let status = server.stop();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}

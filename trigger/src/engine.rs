@@ -1,0 +1,161 @@
+//! The wasmtime engine every component runs on (pooling allocator, epoch
+//! interruption), and the compiled-code cache: a component is compiled once
+//! per content hash and engine configuration, and deserialized afterwards.
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch ticks: the granularity of timeouts and of yielding
+/// from a busy guest (as in Spin).
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The engine settings the CLI can change.
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    /// Use the pooling instance allocator (Spin's `--disable-pooling` turns it off).
+    pub pooling: bool,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self { pooling: true }
+    }
+}
+
+pub fn new_engine(settings: &EngineSettings) -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    if settings.pooling {
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config()));
+    }
+    Engine::new(&config).map_err(anyhow::Error::from).context("configuring the wasmtime engine")
+}
+
+/// Sized for CPython components: a componentize-py component links about a
+/// dozen core instances and large tables.
+fn pooling_config() -> PoolingAllocationConfig {
+    const INSTANCES: u32 = 256;
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(INSTANCES)
+        .total_core_instances(INSTANCES * 24)
+        .total_memories(INSTANCES * 4)
+        .total_tables(INSTANCES * 8)
+        .total_stacks(INSTANCES)
+        .max_core_instance_size(16 << 20)
+        .max_component_instance_size(16 << 20)
+        .max_tables_per_module(8)
+        .table_elements(200_000)
+        .max_memories_per_module(2);
+    pooling
+}
+
+/// How a component was made ready.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loaded {
+    /// Deserialized from the compiled-code cache.
+    FromCache,
+    /// Compiled now (and cached, unless caching is off).
+    Compiled,
+}
+
+/// The compiled-code cache in `dir`.
+pub struct CodeCache {
+    dir: Option<PathBuf>,
+}
+
+impl CodeCache {
+    /// `None` turns caching off (`--disable-cache`).
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self { dir }
+    }
+
+    /// Load the component at `wasm`: from the cache when this engine compiled
+    /// the same bytes before, else compile it (and store the result).
+    pub fn load(&self, engine: &Engine, wasm: &Path) -> Result<(Component, Loaded)> {
+        let bytes = std::fs::read(wasm).with_context(|| format!("reading the component {}", wasm.display()))?;
+        let Some(artifact) = self.artifact_path(engine, &bytes) else {
+            let component = Component::new(engine, &bytes).map_err(anyhow::Error::from).with_context(|| format!("compiling {}", wasm.display()))?;
+            return Ok((component, Loaded::Compiled));
+        };
+        if artifact.is_file() {
+            // SAFETY: the file was written by `Engine::precompile_component`
+            // of this program into our own cache, under a name that includes
+            // the engine's compatibility hash.
+            match unsafe { Component::deserialize_file(engine, &artifact) }.map_err(anyhow::Error::from) {
+                Ok(component) => return Ok((component, Loaded::FromCache)),
+                Err(error) => eprintln!(
+                    "fabricks: the cached compilation {} is unusable ({error:#}); compiling again",
+                    artifact.display()
+                ),
+            }
+        }
+        let compiled = engine.precompile_component(&bytes).map_err(anyhow::Error::from).with_context(|| format!("compiling {}", wasm.display()))?;
+        store_atomically(&artifact, &compiled)?;
+        // SAFETY: produced just above by this engine.
+        let component = unsafe { Component::deserialize(engine, &compiled) }.map_err(anyhow::Error::from)
+            .with_context(|| format!("loading the compiled {}", wasm.display()))?;
+        Ok((component, Loaded::Compiled))
+    }
+
+    /// Where the compiled form of `bytes` for `engine` lives.
+    fn artifact_path(&self, engine: &Engine, bytes: &[u8]) -> Option<PathBuf> {
+        let dir = self.dir.as_ref()?;
+        let content = Sha256::digest(bytes);
+        let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut engine_hash);
+        // The compatibility hash covers the wasmtime version and every
+        // setting that changes compiled code.
+        let name = format!("{}-{:016x}.cwasm", &format!("{content:x}")[..32], engine_hash.finish());
+        Some(dir.join(name))
+    }
+}
+
+fn store_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap();
+    std::fs::create_dir_all(dir).with_context(|| format!("creating the compiled-code cache {}", dir.display()))?;
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&partial, bytes).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// A thread that advances the engine's epoch every [`EPOCH_TICK`] while it lives.
+pub struct EpochTicker {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    pub fn start(engine: Engine) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = std::thread::Builder::new()
+            .name("fabricks-epoch".into())
+            .spawn({
+                let stop = stop.clone();
+                move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                }
+            })
+            .expect("starting the epoch thread");
+        Self { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

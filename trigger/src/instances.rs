@@ -1,0 +1,232 @@
+//! Component instances: one store per instance with exactly the WASI the
+//! component is granted (its env, no files, no sockets, no outbound HTTP),
+//! handed to `wasmtime_wasi_http::handler::ProxyHandler`, which runs each
+//! request on a worker instance. An instance serves up to
+//! `max_reuse_count` requests in sequence (1 = a fresh instance per
+//! request); one that traps or times out is dropped, never reused.
+
+use crate::limits::Limits;
+use anyhow::{Context, Result};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, Instant};
+use wasmtime::component::{Component, GuestTaskId, Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreContextMut, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::handler::{
+    HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
+};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+/// The data of one instance's store.
+pub struct Host {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    hooks: OutboundPolicy,
+    limits: StoreLimits,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+/// Outbound HTTP from the guest: refused (no component is granted any yet).
+struct OutboundPolicy {
+    component: String,
+}
+
+impl WasiHttpHooks for OutboundPolicy {
+    fn send_request(
+        &mut self,
+        request: http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        http::Response<wasmtime_wasi_http::WasiBody>,
+                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                    ),
+                    wasmtime_wasi_http::Error,
+                >,
+            > + Send,
+    > {
+        eprintln!(
+            "fabricks: {}: outbound request to {} refused: the component is not allowed to reach it",
+            self.component,
+            request.uri()
+        );
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
+}
+
+/// Everything the linker needs: all of WASI p2 and wasi:http.
+pub fn new_linker(engine: &Engine) -> Result<Linker<Host>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("linking WASI")?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("linking wasi:http")?;
+    Ok(linker)
+}
+
+/// The per-component state `ProxyHandler` draws instances from.
+pub struct ComponentInstances {
+    component: String,
+    engine: Engine,
+    pre: ProxyPre<Host>,
+    environment: Vec<(String, String)>,
+    limits: Limits,
+    next_instance: AtomicU64,
+}
+
+impl ComponentInstances {
+    /// Pre-instantiate `component`: check its imports against the linker once.
+    pub fn new(
+        id: &str,
+        linker: &Linker<Host>,
+        component: &Component,
+        environment: Vec<(String, String)>,
+        limits: Limits,
+    ) -> Result<ProxyHandler<Self>> {
+        let pre = linker
+            .instantiate_pre(component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("component {id:?} imports something fabricks does not provide"))?;
+        let pre = wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre).map_err(anyhow::Error::from)
+            .with_context(|| format!("component {id:?} does not export wasi:http/incoming-handler"))?;
+        Ok(ProxyHandler::new(ComponentInstances {
+            component: id.to_string(),
+            engine: component.engine().clone(),
+            pre: ProxyPre::P2(pre),
+            environment,
+            limits,
+            next_instance: AtomicU64::new(0),
+        }))
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn new_store(&self, engine: &Engine) -> Store<Host> {
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.envs(&self.environment).inherit_stdout().inherit_stderr();
+        let mut limits = StoreLimitsBuilder::new().trap_on_grow_failure(false);
+        if let Some(bytes) = self.limits.max_instance_memory {
+            limits = limits.memory_size(bytes);
+        }
+        let mut store = Store::new(
+            engine,
+            Host {
+                table: ResourceTable::new(),
+                wasi: wasi.build(),
+                http: WasiHttpCtx::new(),
+                hooks: OutboundPolicy { component: self.component.clone() },
+                limits: limits.build(),
+            },
+        );
+        store.limiter(|host| &mut host.limits);
+        // Yield to the executor at every epoch tick, so a busy guest neither
+        // blocks a server thread nor escapes its timeout.
+        store.epoch_deadline_async_yield_and_update(1);
+        store.set_epoch_deadline(1);
+        store
+    }
+}
+
+impl HandlerState for ComponentInstances {
+    type StoreData = Host;
+    type WorkerExpiration = Expiration;
+    type WorkerState = Worker;
+
+    async fn instantiate(&self) -> wasmtime::Result<Instance<Host, Expiration, Worker>> {
+        let mut store = self.new_store(&self.engine);
+        let proxy = self.pre.instantiate_async(&mut store).await?;
+        Ok(Instance {
+            store,
+            proxy,
+            view: WasiHttpView::http,
+            expiration: Expiration {
+                idle_timeout: self.limits.idle_instance_timeout,
+                request_timeout: self.limits.request_timeout,
+                sleep: Box::pin(tokio::time::sleep(Duration::from_secs(1 << 30))),
+            },
+            state: Worker {
+                id: self.next_instance.fetch_add(1, Ordering::Relaxed),
+                max_reuse_count: self.limits.max_instance_reuse_count,
+                request_timeout: self.limits.request_timeout,
+            },
+        })
+    }
+}
+
+/// When a worker's instance is dropped: idle too long, or a request past its timeout.
+pub struct Expiration {
+    idle_timeout: Duration,
+    request_timeout: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl WorkerExpiration for Expiration {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, status: WorkerStatus, start: Instant) -> Poll<()> {
+        let timeout = match status {
+            WorkerStatus::Idle => self.idle_timeout,
+            WorkerStatus::Requests | WorkerStatus::PostReturn => self.request_timeout,
+        };
+        let Some(deadline) = start.checked_add(timeout) else { return Poll::Pending };
+        let deadline = tokio::time::Instant::from_std(deadline);
+        if self.sleep.deadline() != deadline {
+            self.sleep.as_mut().reset(deadline);
+        }
+        self.sleep.as_mut().poll(cx)
+    }
+}
+
+/// One worker: how many requests its instance takes, and their timeout.
+pub struct Worker {
+    id: u64,
+    max_reuse_count: usize,
+    request_timeout: Duration,
+}
+
+impl WorkerState for Worker {
+    type StoreData = Host;
+    type RequestData = ();
+
+    fn should_accept_request(&self, concurrent_count: usize, total_count: usize) -> ShouldAccept {
+        if total_count >= self.max_reuse_count {
+            ShouldAccept::Never
+        } else if concurrent_count >= 1 {
+            // A wasi:http@0.2 instance runs one request at a time.
+            ShouldAccept::No
+        } else {
+            ShouldAccept::Yes
+        }
+    }
+
+    fn on_request_start(
+        &self,
+        _store: StoreContextMut<'_, Host>,
+        _data: (),
+        _task: GuestTaskId,
+    ) -> Pin<Box<dyn Future<Output = ()> + 'static + Send + Sync>> {
+        Box::pin(tokio::time::sleep(self.request_timeout))
+    }
+
+    fn drop(&self, store: Store<Host>, result: wasmtime::Result<()>) {
+        if let Err(error) = result {
+            eprintln!("fabricks: instance {} was dropped after an error: {error:#}", self.id);
+        }
+        drop(store);
+    }
+}

@@ -1,0 +1,110 @@
+//! fabricks trigger: everything after a component exists. Loads an [`App`]'s
+//! components onto one engine, routes HTTP requests to them with Spin's
+//! rules, and serves until SIGINT or SIGTERM.
+
+pub mod app;
+pub mod engine;
+pub mod instances;
+pub mod limits;
+pub mod router;
+pub mod server;
+
+pub use app::{App, AppComponent, AppRoute};
+pub use limits::Limits;
+
+use anyhow::{Context, Result};
+use engine::{CodeCache, EngineSettings, EpochTicker, Loaded};
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How to serve.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub limits: Limits,
+    pub engine: EngineSettings,
+    /// The compiled-code cache; `None` compiles at every start.
+    pub code_cache_dir: Option<PathBuf>,
+}
+
+/// Compile (or load from the cache) `wasm` the way `serve` will, so the
+/// first start is fast. Returns how it was made ready.
+pub fn precompile(wasm: &std::path::Path, engine: &EngineSettings, code_cache_dir: PathBuf) -> Result<Loaded> {
+    let engine = engine::new_engine(engine)?;
+    let (_component, loaded) = CodeCache::new(Some(code_cache_dir)).load(&engine, wasm)?;
+    Ok(loaded)
+}
+
+/// Serve `app` until SIGINT or SIGTERM.
+pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
+    let engine = engine::new_engine(&options.engine)?;
+    let linker = instances::new_linker(&engine)?;
+    let cache = CodeCache::new(options.code_cache_dir.clone());
+    let router = router::Router::new(&app.routes);
+    for warning in &router.warnings {
+        eprintln!("fabricks: error in the app's routes: {warning}");
+    }
+
+    let mut handlers = HashMap::new();
+    for route in &app.routes {
+        if handlers.contains_key(&route.component) {
+            continue;
+        }
+        let component = app
+            .component(&route.component)
+            .with_context(|| format!("a route names the component {:?}, which the app does not define", route.component))?;
+        let started = std::time::Instant::now();
+        let (compiled, loaded) = cache.load(&engine, &component.source)?;
+        match loaded {
+            Loaded::FromCache => eprintln!(
+                "fabricks: {}: loaded the precompiled component from the cache ({:.2} s)",
+                component.id,
+                started.elapsed().as_secs_f64()
+            ),
+            Loaded::Compiled => eprintln!(
+                "fabricks: {}: compiled {} ({:.1} s)",
+                component.id,
+                component.source.display(),
+                started.elapsed().as_secs_f64()
+            ),
+        }
+        let handler = instances::ComponentInstances::new(
+            &component.id,
+            &linker,
+            &compiled,
+            component.environment.clone(),
+            options.limits.clone(),
+        )?;
+        handlers.insert(component.id.clone(), handler);
+    }
+
+    let listener = std::net::TcpListener::bind(options.listen)
+        .with_context(|| format!("listening on {} (is another server using it?)", options.listen))?;
+    listener.set_nonblocking(true)?;
+    let local_addr = listener.local_addr()?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+
+    let mut stdout = std::io::stdout();
+    stdout.write_all(server::banner(&router, local_addr).as_bytes())?;
+    stdout.flush()?;
+
+    let _ticker = EpochTicker::start(engine.clone());
+    let server = Arc::new(server::Server { app, router, handlers, local_addr });
+    server::run(listener, server, shutdown_signal()).await?;
+    eprintln!("fabricks: stopped");
+    Ok(())
+}
+
+/// Resolves at the first SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+    let mut interrupt = signal(SignalKind::interrupt()).expect("installing the SIGINT handler");
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+}

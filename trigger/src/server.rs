@@ -1,0 +1,188 @@
+//! The HTTP server: accepts connections (hyper, HTTP/1.1 with keep-alive),
+//! answers Spin's `/.well-known/spin/` endpoints itself, routes every other
+//! request to a component with Spin's `spin-*` headers, and stops cleanly:
+//! on shutdown it stops accepting and lets in-flight requests finish.
+
+use crate::app::App;
+use crate::instances::ComponentInstances;
+use crate::router::{RouteMatch, Router};
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Uri, header};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime_wasi_http::WasiBody;
+use wasmtime_wasi_http::handler::{ExpirationError, ProxyHandler};
+use wasmtime_wasi_http::io::TokioIo;
+
+/// How long in-flight requests may run on after shutdown was asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What every connection shares.
+pub struct Server {
+    pub app: App,
+    pub router: Router,
+    pub handlers: HashMap<String, ProxyHandler<ComponentInstances>>,
+    pub local_addr: SocketAddr,
+}
+
+/// The lines Spin prints at start-up; test harnesses read the port from the first.
+pub fn banner(router: &Router, addr: SocketAddr) -> String {
+    let base = format!("http://{addr}");
+    let mut text = format!("Serving {base}\nAvailable Routes:\n");
+    for (component, route, wildcard) in router.listing() {
+        let path = route.strip_suffix("/...").unwrap_or(route);
+        let path = if path == "/" { "" } else { path };
+        let suffix = if wildcard { " (wildcard)" } else { "" };
+        text.push_str(&format!("  {component}: {base}{path}{suffix}\n"));
+    }
+    text
+}
+
+/// Accept connections on `listener` until `shutdown` resolves.
+pub async fn run(listener: tokio::net::TcpListener, server: Arc<Server>, shutdown: impl Future<Output = ()>) -> Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, client) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait, do not die.
+                    eprintln!("fabricks: accepting a connection failed: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let server = server.clone();
+        let mut stop = stop_rx.clone();
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let server = server.clone();
+                async move { Ok::<_, Infallible>(server.handle(request, client).await) }
+            });
+            let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stop.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+        // Reap finished connections as we go.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        eprintln!("fabricks: some requests were still running after {SHUTDOWN_GRACE:?}; stopping anyway");
+    }
+    Ok(())
+}
+
+impl Server {
+    async fn handle(&self, request: Request<Incoming>, client: SocketAddr) -> Response<WasiBody> {
+        let path = request.uri().path().to_string();
+        if let Some(endpoint) = path.strip_prefix("/.well-known/spin/") {
+            return self.well_known(endpoint);
+        }
+        let Some(route) = self.router.route(&path) else {
+            return plain(StatusCode::NOT_FOUND, "");
+        };
+        let Some(handler) = self.handlers.get(&route.component) else {
+            return plain(StatusCode::NOT_FOUND, "");
+        };
+        let request = match self.guest_request(request, &route, client) {
+            Ok(request) => request,
+            Err(error) => return plain(StatusCode::BAD_REQUEST, &format!("Bad Request: {error:#}\n")),
+        };
+        match handler.handle((), request).await {
+            Ok(response) => response,
+            Err(error) if error.downcast_ref::<ExpirationError>().is_some() => {
+                eprintln!(
+                    "fabricks: {}: {} {path} timed out after {:?}; its instance was dropped",
+                    route.component,
+                    "request",
+                    handler.state().limits().request_timeout
+                );
+                plain(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout\n")
+            }
+            Err(error) => {
+                eprintln!("fabricks: {}: request {path} failed: {error:?}", route.component);
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
+            }
+        }
+    }
+
+    fn well_known(&self, endpoint: &str) -> Response<WasiBody> {
+        match endpoint {
+            "health" => plain(StatusCode::OK, "OK"),
+            "info" => {
+                let body = serde_json::json!({ "name": self.app.name, "version": self.app.version }).to_string();
+                let mut response = plain(StatusCode::OK, &body);
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                response
+            }
+            _ => plain(StatusCode::NOT_FOUND, ""),
+        }
+    }
+
+    /// The request as the guest sees it: the absolute URL, every header but
+    /// `Connection`, and Spin's `spin-*` headers.
+    fn guest_request(&self, request: Request<Incoming>, route: &RouteMatch, client: SocketAddr) -> Result<Request<WasiBody>> {
+        let (mut parts, body) = request.into_parts();
+        let authority = match parts.headers.get(header::HOST) {
+            Some(host) => host.to_str().context("the Host header is not valid text")?.to_string(),
+            None => self.local_addr.to_string(),
+        };
+        let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let full_url = format!("http://{authority}{path_and_query}");
+        parts.uri = full_url.parse::<Uri>().context("the Host header is not a valid authority")?;
+        parts.headers.remove(header::CONNECTION);
+
+        let headers = &mut parts.headers;
+        let mut set = |name: &str, value: &str| -> Result<()> {
+            let value = HeaderValue::from_str(value).with_context(|| format!("cannot pass {name}"))?;
+            headers.insert(HeaderName::from_bytes(name.as_bytes())?, value);
+            Ok(())
+        };
+        set("spin-full-url", &full_url)?;
+        set("spin-path-info", &route.path_info)?;
+        set("spin-matched-route", &route.raw_route)?;
+        set("spin-base-path", "/")?;
+        set("spin-raw-component-route", &route.raw_route)?;
+        set("spin-component-route", &route.component_route)?;
+        set("spin-client-addr", &client.to_string())?;
+        for (name, value) in &route.captures {
+            set(&format!("spin-path-match-{}", name.to_ascii_lowercase()), value)?;
+        }
+        let body = body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync();
+        Ok(Request::from_parts(parts, body))
+    }
+}
+
+fn plain(status: StatusCode, body: &str) -> Response<WasiBody> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).map_err(|never| match never {}).boxed_unsync());
+    *response.status_mut() = status;
+    if !body.is_empty() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    }
+    response
+}
