@@ -131,6 +131,26 @@ fn a_view_that_raises_costs_one_500_and_the_next_request_answers() {
 }
 
 #[test]
+fn a_guest_that_traps_costs_one_500_and_the_server_keeps_going() {
+    let server = serve("tests/apps/flask-probe");
+    let trapped = server.get("/trap");
+    assert_eq!(trapped.status, 500, "{}", trapped.text());
+    assert!(server.wait_for_log("unreachable", Duration::from_secs(5)), "the trap was not logged:\n{}", server.stderr());
+    for _ in 0..3 {
+        assert_eq!(server.get("/").text(), "probe");
+    }
+}
+
+#[test]
+fn a_guest_that_loops_forever_gets_a_504_at_the_request_timeout() {
+    build_once("tests/apps/flask-probe");
+    let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--request-timeout", "1"]);
+    let looped = server.get("/loop");
+    assert_eq!(looped.status, 504, "{}", looped.text());
+    assert_eq!(server.get("/").text(), "probe");
+}
+
+#[test]
 fn redirects_point_where_the_app_says() {
     let server = serve("tests/apps/flask-probe");
     let response = server.get("/go");

@@ -19,6 +19,9 @@ use wasmtime_wasi_http::handler::{
 };
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
+/// How much later than the request timeout a worker gives up on its instance.
+const EXPIRY_MARGIN: Duration = Duration::from_millis(100);
+
 /// The data of one instance's store.
 pub struct Host {
     table: ResourceTable,
@@ -158,13 +161,15 @@ impl HandlerState for ComponentInstances {
             view: WasiHttpView::http,
             expiration: Expiration {
                 idle_timeout: self.limits.idle_instance_timeout,
-                request_timeout: self.limits.request_timeout,
+                // A little later than the server's own timeout, which answers the client.
+                request_timeout: self.limits.request_timeout + EXPIRY_MARGIN,
                 sleep: Box::pin(tokio::time::sleep(Duration::from_secs(1 << 30))),
             },
             state: Worker {
+                component: self.component.clone(),
                 id: self.next_instance.fetch_add(1, Ordering::Relaxed),
                 max_reuse_count: self.limits.max_instance_reuse_count,
-                request_timeout: self.limits.request_timeout,
+                request_timeout: self.limits.request_timeout + EXPIRY_MARGIN,
             },
         })
     }
@@ -194,6 +199,7 @@ impl WorkerExpiration for Expiration {
 
 /// One worker: how many requests its instance takes, and their timeout.
 pub struct Worker {
+    component: String,
     id: u64,
     max_reuse_count: usize,
     request_timeout: Duration,
@@ -225,7 +231,9 @@ impl WorkerState for Worker {
 
     fn drop(&self, store: Store<Host>, result: wasmtime::Result<()>) {
         if let Err(error) = result {
-            eprintln!("fabricks: instance {} was dropped after an error: {error:#}", self.id);
+            // The root cause (e.g. "wasm trap: ... unreachable"); the wasm
+            // backtrace above it is long and the guest already logged its own.
+            eprintln!("fabricks: {}: instance {} was dropped after an error: {}", self.component, self.id, error.root_cause());
         }
         drop(store);
     }

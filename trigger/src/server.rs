@@ -109,20 +109,21 @@ impl Server {
             Ok(request) => request,
             Err(error) => return plain(StatusCode::BAD_REQUEST, &format!("Bad Request: {error:#}\n")),
         };
-        match handler.handle((), request).await {
-            Ok(response) => response,
-            Err(error) if error.downcast_ref::<ExpirationError>().is_some() => {
+        // The worker enforces the timeout too (and drops the instance); this
+        // one decides what the client is told.
+        let timeout = handler.state().limits().request_timeout;
+        match tokio::time::timeout(timeout, handler.handle((), request)).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) if error.downcast_ref::<ExpirationError>().is_none() => {
+                eprintln!("fabricks: {}: request {path} failed: {error:#}", route.component);
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
+            }
+            Ok(Err(_)) | Err(_) => {
                 eprintln!(
-                    "fabricks: {}: {} {path} timed out after {:?}; its instance was dropped",
-                    route.component,
-                    "request",
-                    handler.state().limits().request_timeout
+                    "fabricks: {}: request {path} produced no response within {timeout:?}; its instance is dropped",
+                    route.component
                 );
                 plain(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout\n")
-            }
-            Err(error) => {
-                eprintln!("fabricks: {}: request {path} failed: {error:?}", route.component);
-                plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
             }
         }
     }

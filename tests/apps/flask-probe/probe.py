@@ -72,6 +72,21 @@ def boom():
     raise RuntimeError("this view fails on purpose")
 
 
+@app.route("/trap")
+def trap():
+    """abort(): the guest executes `unreachable`, a real WebAssembly trap."""
+    import os
+
+    os.abort()
+
+
+@app.route("/loop")
+def loop():
+    """Never answers: only the host's request timeout ends it."""
+    while True:
+        pass
+
+
 @app.route("/go")
 def go():
     return redirect("/query?from=go")
