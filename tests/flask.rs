@@ -151,6 +151,23 @@ fn a_guest_that_loops_forever_gets_a_504_at_the_request_timeout() {
 }
 
 #[test]
+fn codecs_looked_up_at_run_time_were_loaded_at_build_time() {
+    let server = serve("tests/apps/flask-probe");
+    let response = server.get("/idna");
+    assert_eq!((response.status, response.text().as_str()), (200, "xn--bcher-kva.example"));
+}
+
+#[test]
+fn response_headers_wasi_forbids_are_dropped_and_the_rest_kept() {
+    let server = serve("tests/apps/flask-probe");
+    let response = server.get("/forbidden-headers");
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.text(), "kept");
+    assert_eq!(response.header("x-kept"), Some("yes"));
+    assert_eq!(response.header("keep-alive"), None);
+}
+
+#[test]
 fn redirects_point_where_the_app_says() {
     let server = serve("tests/apps/flask-probe");
     let response = server.get("/go");

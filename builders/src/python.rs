@@ -20,6 +20,9 @@ const WHEEL_PLATFORMS: &[&str] = &["manylinux2014_x86_64", "manylinux_2_28_x86_6
 
 pub const STEPS: usize = 4;
 
+/// How the entry module marks an explanation for the user on stderr.
+const ERROR_MARKER: &str = "fabricks-error: ";
+
 pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Progress) -> Result<()> {
     if app.framework.interface() == PythonInterface::Asgi {
         bail!(
@@ -68,11 +71,18 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
         .arg("-o")
         .arg(&partial)
         .arg("fabricks_entry")
-        .env_remove("VIRTUAL_ENV");
+        .env_remove("VIRTUAL_ENV")
+        // Its failures are Python tracebacks; a Rust backtrace only buries them.
+        .env("RUST_BACKTRACE", "0");
     let result = command.output().context("starting componentize-py")?;
     if !result.status.success() {
         let text = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
-        let reasons: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("fabricks-error: ")).collect();
+        // componentize-py may prefix the guest's stderr (e.g. `AssertionError: `).
+        let mut reasons: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.find(ERROR_MARKER).map(|at| &l[at + ERROR_MARKER.len()..]))
+            .collect();
+        reasons.dedup();
         if !reasons.is_empty() {
             bail!("{}: the app could not be loaded for {}:\n  {}", ctx.fabrickfile.path.display(), app.module, reasons.join("\n  "));
         }

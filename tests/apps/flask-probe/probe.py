@@ -87,6 +87,18 @@ def loop():
         pass
 
 
+@app.route("/idna")
+def idna():
+    """A codec looked up by name at run time: it must be in the snapshot."""
+    return "bücher.example".encode("idna").decode("ascii")
+
+
+@app.route("/forbidden-headers")
+def forbidden_headers():
+    """Headers about the connection, which the host owns: dropped, not fatal."""
+    return Response("kept", headers={"Connection": "keep-alive", "Keep-Alive": "timeout=5", "X-Kept": "yes"})
+
+
 @app.route("/go")
 def go():
     return redirect("/query?from=go")
