@@ -1,5 +1,9 @@
 //! `spin-fabricks`: the command line. It parses arguments and calls the
 //! crates: `builders` before a component exists, `trigger` after.
+//!
+//! The same executable is installed as two Spin plugins: `fabricks` (these
+//! subcommands) and `trigger-fabricks` (trigger mode, which `spin up` starts
+//! with `SPIN_LOCKED_URL` set).
 
 mod commands;
 
@@ -9,8 +13,8 @@ use clap::{Parser, Subcommand};
 ///
 /// fabricks reads a Fabrickfile, builds the app into a `wasi:http/proxy`
 /// component (`.fabricks/<name>.wasm`), and serves it with its own host.
-/// Installed as a Spin plugin it runs as `spin fabricks ...`; on its own it
-/// needs no Spin.
+/// Installed as a Spin plugin it runs as `spin fabricks ...`, unchanged; on
+/// its own it needs no Spin.
 #[derive(Parser)]
 #[command(name = "spin-fabricks", version, propagate_version = true)]
 struct Cli {
@@ -20,17 +24,29 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the app if anything changed, then serve it.
     Up(commands::up::UpArgs),
-    /// Build the app into a component (skipped when no input changed).
     Build(commands::build::BuildArgs),
+    Convert(commands::convert::ConvertArgs),
+    /// Package fabricks as Spin plugins.
+    #[command(subcommand)]
+    Plugin(commands::plugin::PluginCommand),
+    /// Serve a Spin locked app as the `trigger-fabricks` plugin (what `spin up` runs).
+    Trigger(commands::trigger::TriggerArgs),
 }
 
+const SUBCOMMANDS: &[&str] = &["up", "build", "convert", "plugin", "trigger", "help", "--help", "-h", "--version", "-V"];
+
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Up(args) => commands::up::run(args),
-        Command::Build(args) => commands::build::run(args),
+    let result = if started_as_trigger() {
+        commands::trigger::run(commands::trigger::TriggerCli::parse())
+    } else {
+        match Cli::parse().command {
+            Command::Up(args) => commands::up::run(args),
+            Command::Build(args) => commands::build::run(args),
+            Command::Convert(args) => commands::convert::run(args),
+            Command::Plugin(command) => commands::plugin::run(command),
+            Command::Trigger(args) => commands::trigger::run(commands::trigger::TriggerCli { args }),
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -42,4 +58,16 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Installed as `trigger-fabricks`, or started by `spin up` (which sets
+/// `SPIN_LOCKED_URL`) with trigger flags rather than a subcommand.
+fn started_as_trigger() -> bool {
+    let program = std::env::args_os().next().unwrap_or_default();
+    let name = std::path::Path::new(&program).file_name().unwrap_or_default().to_string_lossy().into_owned();
+    if name.starts_with("trigger-") {
+        return true;
+    }
+    let first = std::env::args().nth(1).unwrap_or_default();
+    std::env::var_os("SPIN_LOCKED_URL").is_some() && !SUBCOMMANDS.contains(&first.as_str())
 }

@@ -85,14 +85,38 @@ pub struct PythonApp {
     pub requirements: Option<PathBuf>,
 }
 
-/// What the app is written in.
+/// A Node.js app: `[nodejs]`.
+#[derive(Clone, Debug)]
+pub struct NodeApp {
+    /// `express`, `hono` or `fastify`.
+    pub framework: String,
+    /// The app's entry file, relative to the app directory.
+    pub app: String,
+    /// The exported app object.
+    pub handler: String,
+}
+
+pub const NODE_FRAMEWORKS: &[&str] = &["express", "hono", "fastify"];
+
+/// A component built by the app's own command (`[build]`).
+#[derive(Clone, Debug)]
+pub struct CustomBuild {
+    pub command: String,
+    /// The component the command writes, relative to the app directory.
+    pub output: String,
+    pub workdir: Option<String>,
+    pub watch: Vec<String>,
+}
+
+/// What the app is written in, and so how it is built.
 #[derive(Clone, Debug)]
 pub enum AppSource {
     Python(PythonApp),
-    /// `[from] source = "nodejs"`: parsed so the error can be precise.
-    NodeJs,
+    NodeJs(NodeApp),
     /// `[from] source = "wasm"`: a ready component.
     Wasm { component: PathBuf },
+    /// Any other language, built by its own `[build] command`.
+    Custom(CustomBuild),
 }
 
 /// A parsed, validated Fabrickfile.
@@ -187,9 +211,20 @@ impl Fabrickfile {
             .as_str()
             .ok_or_else(|| err("[from] source", "must be a string".into(), "write source = \"python\""))?;
 
+        let section = |name: &str| table.get(name).and_then(|v| v.as_table());
         let source = match source_name {
-            "python" => AppSource::Python(parse_python(&table, &dir, &file)?),
-            "nodejs" | "javascript" => AppSource::NodeJs,
+            "python" => {
+                let python = section("python").ok_or_else(|| {
+                    anyhow::anyhow!("{file}: [python] is missing\n  fix: add a [python] section with framework = \"flask\" and app = \"main:app\"")
+                })?;
+                AppSource::Python(parse_python(python, &dir, &file, "[python]")?)
+            }
+            "nodejs" | "javascript" => {
+                let nodejs = section("nodejs").ok_or_else(|| {
+                    anyhow::anyhow!("{file}: [nodejs] is missing\n  fix: add a [nodejs] section with framework = \"express\", app = \"app.js\" and handler = \"app\"")
+                })?;
+                AppSource::NodeJs(parse_nodejs(nodejs, &dir, &file, "[nodejs]")?)
+            }
             "wasm" => {
                 let component = table
                     .get("wasm")
@@ -198,28 +233,29 @@ impl Fabrickfile {
                     .ok_or_else(|| err("[wasm] component", "is missing".into(), "add [wasm] with component = \"path/to/app.wasm\""))?;
                 AppSource::Wasm { component: dir.join(safe_relative(component, &file, "[wasm] component")?) }
             }
-            other => {
-                return Err(err(
-                    "[from] source",
-                    format!("{other:?} is not a source fabricks can build"),
-                    "use \"python\", \"nodejs\" (or \"javascript\") or \"wasm\"",
-                ));
-            }
+            other => match custom_build(section("build"), &file)? {
+                Some(build) => AppSource::Custom(build),
+                None => {
+                    return Err(err(
+                        "[from] source",
+                        format!("{other:?} is not a source fabricks builds itself, and there is no [build] command"),
+                        "use \"python\", \"nodejs\" (or \"javascript\") or \"wasm\", or add [build] with command and output",
+                    ));
+                }
+            },
         };
 
         Ok(Fabrickfile { path: path.to_path_buf(), dir, name, version, source, table, warnings })
     }
 }
 
-fn parse_python(table: &toml::Table, dir: &Path, file: &str) -> Result<PythonApp> {
+/// Validate a Python framework section (`[python]` of a Fabrickfile, or the
+/// same keys in a spin.toml, named there by `label`).
+pub fn parse_python(section: &toml::Table, dir: &Path, file: &str, label: &str) -> Result<PythonApp> {
     let err = |key: &str, problem: String, fix: String| -> anyhow::Error {
-        anyhow::anyhow!("{file}: [python] {key}: {problem}\n  fix: {fix}")
+        anyhow::anyhow!("{file}: {label} {key}: {problem}\n  fix: {fix}")
     };
     let frameworks = PythonFramework::ALL.map(|f| f.name()).join(", ");
-    let section = table
-        .get("python")
-        .and_then(|p| p.as_table())
-        .ok_or_else(|| anyhow::anyhow!("{file}: [python] is missing\n  fix: add a [python] section with framework = \"flask\" and app = \"main:app\""))?;
 
     let framework = match section.get("framework") {
         None => return Err(err("framework", "is missing".into(), format!("add framework = \"flask\" (one of {frameworks})"))),
@@ -278,7 +314,7 @@ fn parse_python(table: &toml::Table, dir: &Path, file: &str) -> Result<PythonApp
             let relative = value
                 .as_str()
                 .ok_or_else(|| err("requirements", "must be a string".into(), "write requirements = \"requirements.txt\"".into()))?;
-            let path = dir.join(safe_relative(relative, file, "[python] requirements")?);
+            let path = dir.join(safe_relative(relative, file, &format!("{label} requirements"))?);
             if !path.is_file() {
                 return Err(err(
                     "requirements",
@@ -293,8 +329,44 @@ fn parse_python(table: &toml::Table, dir: &Path, file: &str) -> Result<PythonApp
     Ok(PythonApp { framework, module: module.to_string(), attribute: attribute.to_string(), requirements })
 }
 
+/// Validate a Node.js framework section (`[nodejs]`, or the same keys in a
+/// spin.toml, named there by `label`).
+pub fn parse_nodejs(section: &toml::Table, dir: &Path, file: &str, label: &str) -> Result<NodeApp> {
+    let err = |key: &str, problem: String, fix: String| -> anyhow::Error {
+        anyhow::anyhow!("{file}: {label} {key}: {problem}\n  fix: {fix}")
+    };
+    let text = |key: &str| section.get(key).and_then(|v| v.as_str());
+    let framework = match text("framework") {
+        Some(name) if NODE_FRAMEWORKS.contains(&name) => name.to_string(),
+        Some(name) => return Err(err("framework", format!("{name:?} is not a framework fabricks knows"), format!("use one of {}", NODE_FRAMEWORKS.join(", ")))),
+        None => return Err(err("framework", "is missing".into(), format!("add framework = \"express\" (one of {})", NODE_FRAMEWORKS.join(", ")))),
+    };
+    let app = text("app").ok_or_else(|| err("app", "is missing".into(), "add app = \"app.js\", the file that creates the app".into()))?;
+    let app_path = dir.join(safe_relative(app, file, &format!("{label} app"))?);
+    if !app_path.is_file() {
+        return Err(err("app", format!("{} does not exist", app_path.display()), format!("create {app} or correct the path")));
+    }
+    let handler = text("handler").unwrap_or("app").to_string();
+    Ok(NodeApp { framework, app: app.to_string(), handler })
+}
+
+fn custom_build(section: Option<&toml::Table>, file: &str) -> Result<Option<CustomBuild>> {
+    let Some(build) = section else { return Ok(None) };
+    let text = |key: &str| build.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let (Some(command), Some(output)) = (text("command"), text("output")) else {
+        return Ok(None);
+    };
+    safe_relative(&output, file, "[build] output")?;
+    let watch = build
+        .get("watch")
+        .and_then(|w| w.as_array())
+        .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    Ok(Some(CustomBuild { command, output, workdir: text("workdir"), watch }))
+}
+
 /// A path inside the app directory: relative, without `..`.
-fn safe_relative<'a>(path: &'a str, file: &str, key: &str) -> Result<&'a Path> {
+pub fn safe_relative<'a>(path: &'a str, file: &str, key: &str) -> Result<&'a Path> {
     let p = Path::new(path);
     if p.is_absolute() || p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
         bail!("{file}: {key}: {path:?} points outside the app directory\n  fix: use a path relative to the Fabrickfile's folder, without `..`");

@@ -9,6 +9,8 @@
 pub mod adapters;
 pub mod app_files;
 pub mod cache;
+pub mod convert;
+pub mod custom;
 pub mod fabrickfile;
 pub mod process;
 pub mod progress;
@@ -34,6 +36,59 @@ pub struct BuildOptions {
     pub quiet: bool,
 }
 
+/// What to build: one component of an app, from a Fabrickfile or from the
+/// fabricks settings of a spin.toml component.
+#[derive(Clone, Debug)]
+pub struct BuildSpec {
+    /// The component id.
+    pub id: String,
+    /// The app directory (the sources).
+    pub dir: PathBuf,
+    /// The file the settings came from, named in messages.
+    pub origin: PathBuf,
+    pub source: AppSource,
+    /// Where the component goes.
+    pub output: PathBuf,
+}
+
+impl BuildSpec {
+    /// The one component a Fabrickfile describes.
+    pub fn from_fabrickfile(fabrickfile: &Fabrickfile) -> Self {
+        let dir = fabrickfile.dir.clone();
+        let output = match &fabrickfile.source {
+            AppSource::Wasm { component } => component.clone(),
+            AppSource::Custom(custom) => dir.join(&custom.output),
+            AppSource::Python(_) | AppSource::NodeJs(_) => default_output(&dir, &fabrickfile.name),
+        };
+        BuildSpec { id: fabrickfile.name.clone(), dir, origin: fabrickfile.path.clone(), source: fabrickfile.source.clone(), output }
+    }
+
+    /// A spin.toml component with a framework section (`language` is
+    /// `python` or `nodejs`; `label` names the section in errors).
+    pub fn from_framework_settings(
+        id: &str,
+        manifest: &Path,
+        output: PathBuf,
+        language: &str,
+        settings: &toml::Table,
+        label: &str,
+    ) -> Result<Self> {
+        let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let file = manifest.display().to_string();
+        let source = match language {
+            "python" => AppSource::Python(fabrickfile::parse_python(settings, &dir, &file, label)?),
+            "nodejs" => AppSource::NodeJs(fabrickfile::parse_nodejs(settings, &dir, &file, label)?),
+            other => bail!("{file}: {label}: {other:?} is not a language fabricks builds"),
+        };
+        Ok(BuildSpec { id: id.to_string(), dir, origin: manifest.to_path_buf(), source, output })
+    }
+}
+
+/// `<dir>/.fabricks/<id>.wasm`: where fabricks puts the components it builds.
+pub fn default_output(dir: &Path, id: &str) -> PathBuf {
+    dir.join(OUTPUT_DIR).join(format!("{id}.wasm"))
+}
+
 /// What a build left behind.
 #[derive(Clone, Debug)]
 pub struct BuiltComponent {
@@ -47,32 +102,31 @@ pub struct BuiltComponent {
 
 /// What every builder gets.
 pub struct BuildContext<'a> {
-    pub fabrickfile: &'a Fabrickfile,
+    pub spec: &'a BuildSpec,
     /// The per-user cache (toolchains).
     pub cache_dir: PathBuf,
-    /// Scratch space for this app's build, kept between builds.
+    /// Scratch space for this component's build, kept between builds.
     pub work_dir: PathBuf,
 }
 
-/// Build the app a Fabrickfile describes, unless nothing changed.
-pub fn build(fabrickfile: &Fabrickfile, options: &BuildOptions) -> Result<BuiltComponent> {
-    let output_dir = fabrickfile.dir.join(OUTPUT_DIR);
-    let wasm = output_dir.join(format!("{}.wasm", fabrickfile.name));
-    let stamp_path = output_dir.join(format!("{}.inputs", fabrickfile.name));
-    let id = fabrickfile.name.clone();
-
-    if let AppSource::Wasm { component } = &fabrickfile.source {
+/// Build one component, unless nothing changed.
+pub fn build(spec: &BuildSpec, options: &BuildOptions) -> Result<BuiltComponent> {
+    let id = spec.id.clone();
+    let wasm = spec.output.clone();
+    if let AppSource::Wasm { component } = &spec.source {
         if !component.is_file() {
             bail!(
                 "{}: [wasm] component: {} does not exist\n  fix: build the component first, or correct the path",
-                fabrickfile.path.display(),
+                spec.origin.display(),
                 component.display()
             );
         }
-        return Ok(BuiltComponent { id, wasm: component.clone(), skipped: true });
+        return Ok(BuiltComponent { id, wasm, skipped: true });
     }
 
-    let fingerprint = inputs_fingerprint(fabrickfile)?;
+    let output_dir = spec.dir.join(OUTPUT_DIR);
+    let stamp_path = output_dir.join(format!("{id}.inputs"));
+    let fingerprint = inputs_fingerprint(spec)?;
     if !options.force && wasm.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == fingerprint) {
         if !options.quiet {
             eprintln!("fabricks: {} is up to date (no input changed since the last build)", wasm.display());
@@ -86,28 +140,27 @@ pub fn build(fabrickfile: &Fabrickfile, options: &BuildOptions) -> Result<BuiltC
     if !gitignore.exists() {
         std::fs::write(&gitignore, "*\n").with_context(|| format!("writing {}", gitignore.display()))?;
     }
+    if let Some(parent) = wasm.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
     let _ = std::fs::remove_file(&stamp_path);
-    let ctx = BuildContext {
-        fabrickfile,
-        cache_dir: cache::cache_dir(),
-        work_dir: output_dir.join("build"),
-    };
+    let ctx = BuildContext { spec, cache_dir: cache::cache_dir(), work_dir: output_dir.join("build").join(&id) };
     let started = std::time::Instant::now();
-    match &fabrickfile.source {
+    match &spec.source {
         AppSource::Python(app) => {
             let mut progress = Progress::new(python::STEPS, options.quiet);
-            progress.say(&format!(
-                "fabricks: building {} from {} (python, {})",
-                wasm.display(),
-                fabrickfile.path.display(),
-                app.framework
-            ));
+            progress.say(&format!("fabricks: building {} from {} (python, {})", wasm.display(), spec.origin.display(), app.framework));
             python::build(&ctx, app, &wasm, &mut progress)?;
         }
-        AppSource::NodeJs => bail!(
+        AppSource::NodeJs(_) => bail!(
             "{}: [from] source = \"nodejs\": Node.js apps are not supported by this version of fabricks yet\n  fix: build the app to a wasi:http component yourself and use [from] source = \"wasm\"",
-            fabrickfile.path.display()
+            spec.origin.display()
         ),
+        AppSource::Custom(custom) => {
+            let mut progress = Progress::new(1, options.quiet);
+            progress.say(&format!("fabricks: building {} with the app's own command", wasm.display()));
+            custom::build(&ctx, custom, &wasm, &mut progress)?;
+        }
         AppSource::Wasm { .. } => unreachable!("handled above"),
     }
     std::fs::write(&stamp_path, &fingerprint).with_context(|| format!("writing {}", stamp_path.display()))?;
@@ -118,16 +171,18 @@ pub fn build(fabrickfile: &Fabrickfile, options: &BuildOptions) -> Result<BuiltC
 }
 
 /// A hash of everything a build reads: the app's files (the Fabrickfile and
-/// requirements among them), the adapters, the WIT and the tool pins.
-fn inputs_fingerprint(fabrickfile: &Fabrickfile) -> Result<String> {
+/// requirements among them), the build settings, the adapters, the WIT and the
+/// tool pins.
+fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION"));
     hasher.update(toolchain::COMPONENTIZE_PY_VERSION);
+    hasher.update(format!("{:?}", spec.source));
     for (name, text) in adapters::PYTHON_PACKAGE.iter().chain(wit::WIT_FILES) {
         hasher.update(name);
         hasher.update(text);
     }
-    app_files::hash_into(&fabrickfile.dir, &mut hasher)?;
+    app_files::hash_into(&spec.dir, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))
 }
 

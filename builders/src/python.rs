@@ -27,7 +27,7 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
     if app.framework.interface() == PythonInterface::Asgi {
         bail!(
             "{}: [python] framework = \"{}\": ASGI apps are not supported by this version of fabricks yet (WSGI frameworks are: flask, django, bottle, wsgi)\n  fix: serve the app through a WSGI framework, or wait for ASGI support",
-            ctx.fabrickfile.path.display(),
+            ctx.spec.origin.display(),
             app.framework
         );
     }
@@ -36,7 +36,7 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
     let (toolchain, installed) = PythonToolchain::provision(&ctx.cache_dir)?;
     step.done(if installed { "installed into the cache" } else { "cached" });
 
-    let build_dir = ctx.work_dir.join("python");
+    let build_dir = ctx.work_dir.clone();
     let deps_dir = build_dir.join("deps");
     let step = progress.step("dependencies");
     let deps = vendor_requirements(&toolchain, app.requirements.as_deref(), &deps_dir)?;
@@ -44,7 +44,7 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
 
     let step = progress.step("staging the app, the WSGI adapter and the entry module");
     let app_dir = build_dir.join("app");
-    let staged = app_files::copy_to(&ctx.fabrickfile.dir, &app_dir)?;
+    let staged = app_files::copy_to(&ctx.spec.dir, &app_dir)?;
     let adapter_dir = build_dir.join("adapter");
     adapters::write_python_package(&adapter_dir)?;
     std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &deps_dir, &deps.stripped)?)
@@ -84,7 +84,7 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
             .collect();
         reasons.dedup();
         if !reasons.is_empty() {
-            bail!("{}: the app could not be loaded for {}:\n  {}", ctx.fabrickfile.path.display(), app.module, reasons.join("\n  "));
+            bail!("{}: the app could not be loaded for {}:\n  {}", ctx.spec.origin.display(), app.module, reasons.join("\n  "));
         }
         bail!("componentize-py could not build the component:\n{}", process::tail(&result, 40));
     }

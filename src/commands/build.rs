@@ -1,17 +1,28 @@
-//! `spin-fabricks build [DIR]`: build the app into a component and
-//! precompile it for this host.
+//! `spin-fabricks build [DIR] [--component ID]`: build components and
+//! precompile them for this host.
 
-use anyhow::Result;
+use super::project;
+use anyhow::{Result, bail};
 use clap::Args;
 use fabricks_builders::BuildOptions;
 use fabricks_trigger::engine::EngineSettings;
 use std::path::PathBuf;
 
+/// Build the app into a component (skipped when no input changed), and
+/// precompile it for this host.
+///
+/// With --component (as the `build` command `convert` writes into spin.toml,
+/// which `spin build` runs in the app directory), the settings come from the
+/// directory's spin.toml; otherwise from its Fabrickfile, or its spin.toml if
+/// it has no Fabrickfile.
 #[derive(Args)]
 pub struct BuildArgs {
-    /// The app directory: it holds the Fabrickfile.
+    /// The app directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    /// Build only this component of the spin.toml.
+    #[arg(long, value_name = "ID")]
+    pub component: Option<String>,
     /// Rebuild even if no input changed.
     #[arg(long)]
     pub force: bool,
@@ -22,6 +33,17 @@ pub struct BuildArgs {
 
 pub fn run(args: BuildArgs) -> Result<()> {
     let options = BuildOptions { force: args.force, quiet: args.quiet };
-    super::project::build(&args.dir, &options, &EngineSettings::default(), true)?;
+    let file = project::locate(&args.dir, args.component.is_some())?;
+    let mut specs = project::build_specs(&file)?;
+    if let Some(id) = &args.component {
+        specs.retain(|spec| &spec.id == id);
+        if specs.is_empty() {
+            bail!(
+                "{}: no component {id:?} with fabricks settings\n  fix: name a component whose trigger has a python or nodejs section (see `spin fabricks convert`)",
+                args.dir.display()
+            );
+        }
+    }
+    project::build_all(&specs, &options, &EngineSettings::default(), true)?;
     Ok(())
 }

@@ -5,15 +5,16 @@
 //! `max_reuse_count` requests in sequence (1 = a fresh instance per
 //! request); one that traps or times out is dropped, never reused.
 
+use crate::app::{AppComponent, FileMount};
 use crate::limits::Limits;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, GuestTaskId, Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreContextMut, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::handler::{
     HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
 };
@@ -88,19 +89,24 @@ pub struct ComponentInstances {
     engine: Engine,
     pre: ProxyPre<Host>,
     environment: Vec<(String, String)>,
+    files: Vec<FileMount>,
     limits: Limits,
     next_instance: AtomicU64,
 }
 
 impl ComponentInstances {
     /// Pre-instantiate `component`: check its imports against the linker once.
-    pub fn new(
-        id: &str,
-        linker: &Linker<Host>,
-        component: &Component,
-        environment: Vec<(String, String)>,
-        limits: Limits,
-    ) -> Result<ProxyHandler<Self>> {
+    pub fn new(app_component: &AppComponent, linker: &Linker<Host>, component: &Component, limits: Limits) -> Result<ProxyHandler<Self>> {
+        let id = &app_component.id;
+        for mount in &app_component.files {
+            if !mount.host.is_dir() {
+                bail!(
+                    "component {id:?} mounts {} at {}, which is not a directory\n  fix: mount a directory (fabricks mounts files read-only, directory by directory)",
+                    mount.host.display(),
+                    mount.guest
+                );
+            }
+        }
         let pre = linker
             .instantiate_pre(component)
             .map_err(anyhow::Error::from)
@@ -111,7 +117,8 @@ impl ComponentInstances {
             component: id.to_string(),
             engine: component.engine().clone(),
             pre: ProxyPre::P2(pre),
-            environment,
+            environment: app_component.environment.clone(),
+            files: app_component.files.clone(),
             limits,
             next_instance: AtomicU64::new(0),
         }))
@@ -121,9 +128,12 @@ impl ComponentInstances {
         &self.limits
     }
 
-    fn new_store(&self, engine: &Engine) -> Store<Host> {
+    fn new_store(&self, engine: &Engine) -> wasmtime::Result<Store<Host>> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.envs(&self.environment).inherit_stdout().inherit_stderr();
+        for mount in &self.files {
+            wasi.preopened_dir(&mount.host, &mount.guest, FsPerms::ReadOnly)?;
+        }
         let mut limits = StoreLimitsBuilder::new().trap_on_grow_failure(false);
         if let Some(bytes) = self.limits.max_instance_memory {
             limits = limits.memory_size(bytes);
@@ -143,7 +153,7 @@ impl ComponentInstances {
         // blocks a server thread nor escapes its timeout.
         store.epoch_deadline_async_yield_and_update(1);
         store.set_epoch_deadline(1);
-        store
+        Ok(store)
     }
 }
 
@@ -153,7 +163,7 @@ impl HandlerState for ComponentInstances {
     type WorkerState = Worker;
 
     async fn instantiate(&self) -> wasmtime::Result<Instance<Host, Expiration, Worker>> {
-        let mut store = self.new_store(&self.engine);
+        let mut store = self.new_store(&self.engine)?;
         let proxy = self.pre.instantiate_async(&mut store).await?;
         Ok(Instance {
             store,

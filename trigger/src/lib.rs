@@ -6,10 +6,12 @@ pub mod app;
 pub mod engine;
 pub mod instances;
 pub mod limits;
+pub mod lock;
+pub mod manifest;
 pub mod router;
 pub mod server;
 
-pub use app::{App, AppComponent, AppRoute};
+pub use app::{App, AppComponent, AppRoute, FileMount, FrameworkSettings, TriggerType};
 pub use limits::Limits;
 
 use anyhow::{Context, Result};
@@ -24,6 +26,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
     pub listen: SocketAddr,
+    /// If `listen`'s port is taken, try the next ones.
+    pub find_free_port: bool,
     pub limits: Limits,
     pub engine: EngineSettings,
     /// The compiled-code cache; `None` compiles at every start.
@@ -71,18 +75,11 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
                 started.elapsed().as_secs_f64()
             ),
         }
-        let handler = instances::ComponentInstances::new(
-            &component.id,
-            &linker,
-            &compiled,
-            component.environment.clone(),
-            options.limits.clone(),
-        )?;
+        let handler = instances::ComponentInstances::new(component, &linker, &compiled, options.limits.clone())?;
         handlers.insert(component.id.clone(), handler);
     }
 
-    let listener = std::net::TcpListener::bind(options.listen)
-        .with_context(|| format!("listening on {} (is another server using it?)", options.listen))?;
+    let listener = bind(options.listen, options.find_free_port)?;
     listener.set_nonblocking(true)?;
     let local_addr = listener.local_addr()?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -96,6 +93,24 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
     server::run(listener, server, shutdown_signal()).await?;
     eprintln!("fabricks: stopped");
     Ok(())
+}
+
+/// Listen on `addr`; with `find_free_port`, on the first free port from it up.
+fn bind(addr: SocketAddr, find_free_port: bool) -> Result<std::net::TcpListener> {
+    let attempts = if find_free_port && addr.port() != 0 { 100 } else { 1 };
+    let mut last_error = None;
+    for offset in 0..attempts {
+        let Some(port) = addr.port().checked_add(offset) else { break };
+        match std::net::TcpListener::bind(SocketAddr::new(addr.ip(), port)) {
+            Ok(listener) => return Ok(listener),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    let error = last_error.expect("at least one attempt");
+    Err(anyhow::Error::new(error).context(format!(
+        "listening on {addr}{}\n  fix: stop the other server, pass --listen with another port, or --find-free-port",
+        if attempts > 1 { " and the 99 ports after it" } else { "" }
+    )))
 }
 
 /// Resolves at the first SIGINT or SIGTERM.

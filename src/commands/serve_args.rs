@@ -1,0 +1,95 @@
+//! The serving flags `up` and the trigger share (Spin's names where Spin has
+//! one), and what they turn into.
+
+use anyhow::{Result, bail};
+use clap::Args;
+use fabricks_trigger::engine::EngineSettings;
+use fabricks_trigger::{Limits, ServeOptions};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// The address to listen on; port 0 picks a free port (the `Serving` line says which).
+    #[arg(long, env = "SPIN_HTTP_LISTEN_ADDR", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// If the --listen port is taken, use the next free one.
+    #[arg(long)]
+    pub find_free_port: bool,
+    /// Seconds a request may take to produce its response; then it gets a 504 and its instance is dropped.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub request_timeout: f64,
+    /// The most linear memory one instance may use, in bytes (suffixes k, m, g: e.g. 256m).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_instance_memory: Option<usize>,
+    /// Requests one instance serves before a fresh one takes over (1: a fresh instance per request).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_instance_reuse_count: u64,
+    /// Do not use the pooling instance allocator.
+    #[arg(long)]
+    pub disable_pooling: bool,
+    /// Do not use (or write) the compiled-code cache: compile at every start.
+    #[arg(long)]
+    pub disable_cache: bool,
+}
+
+impl ServeArgs {
+    pub fn engine(&self) -> EngineSettings {
+        EngineSettings { pooling: !self.disable_pooling }
+    }
+
+    pub fn serve_options(&self) -> Result<ServeOptions> {
+        if !(self.request_timeout > 0.0 && self.request_timeout.is_finite()) {
+            bail!("--request-timeout {}: must be a positive number of seconds", self.request_timeout);
+        }
+        Ok(ServeOptions {
+            listen: self.listen,
+            find_free_port: self.find_free_port,
+            limits: Limits {
+                request_timeout: Duration::from_secs_f64(self.request_timeout),
+                max_instance_memory: self.max_instance_memory,
+                max_instance_reuse_count: self.max_instance_reuse_count as usize,
+                ..Limits::default()
+            },
+            engine: self.engine(),
+            code_cache_dir: (!self.disable_cache).then(super::project::code_cache_dir),
+        })
+    }
+}
+
+/// Serve `app` on a fresh multi-threaded runtime until SIGINT/SIGTERM.
+pub fn serve(app: fabricks_trigger::App, options: ServeOptions) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
+    runtime.block_on(fabricks_trigger::serve(app, options))
+}
+
+fn parse_bytes(text: &str) -> Result<usize, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let number = lower.trim_end_matches(['b', 'i']);
+    let (digits, scale) = match number.chars().last() {
+        Some('k') => (&number[..number.len() - 1], 1usize << 10),
+        Some('m') => (&number[..number.len() - 1], 1 << 20),
+        Some('g') => (&number[..number.len() - 1], 1 << 30),
+        _ => (number, 1),
+    };
+    digits
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("{text:?} is not a size: write bytes, or a number with k, m or g (e.g. 256m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_take_suffixes() {
+        assert_eq!(super::parse_bytes("256m"), Ok(256 << 20));
+        assert_eq!(super::parse_bytes("1GiB"), Ok(1 << 30));
+        assert_eq!(super::parse_bytes("4096"), Ok(4096));
+        assert!(super::parse_bytes("lots").is_err());
+    }
+}
