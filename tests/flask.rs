@@ -229,6 +229,15 @@ fn a_bare_wsgi_app_gets_write_close_and_its_mount_point() {
 }
 
 #[test]
+fn mounted_files_are_readable_but_not_writable_and_env_is_only_what_was_declared() {
+    let server = serve("tests/apps/flask-probe");
+    assert_eq!(server.get("/file/message.txt").text(), "hello from a mounted file\n");
+    let write = server.get("/write-file");
+    assert_eq!((write.status, write.text().as_str()), (403, "refused: PermissionError"));
+    assert_eq!(server.get("/env").json(), serde_json::json!({"GREETING": "hello from the Fabrickfile"}));
+}
+
+#[test]
 fn spins_health_and_info_endpoints_answer() {
     let server = serve("tests/apps/flask-probe");
     let health = server.get("/.well-known/spin/health");

@@ -7,7 +7,7 @@
 //! Build-only settings go to `[component.<id>.tool.fabricks]`. Every key that
 //! cannot be carried over is named in a warning.
 
-use crate::fabrickfile::{AppSource, Fabrickfile, safe_relative};
+use crate::fabrickfile::{AppSource, Fabrickfile};
 use anyhow::Result;
 use std::fmt::Write;
 
@@ -87,52 +87,21 @@ pub fn convert(fabrickfile: &Fabrickfile, trigger: TriggerKind) -> Result<Conver
         writeln!(out, "description = {}", quote(description))?;
     }
 
-    let mut outbound: Vec<String> = get(&["capabilities", "network", "connect"])
-        .and_then(|c| c.as_array())
-        .map(|hosts| hosts.iter().filter_map(|h| h.as_str()).map(outbound_host).collect())
-        .unwrap_or_default();
-    if get(&["capabilities", "network", "allow_all_outbound"]).and_then(|v| v.as_bool()) == Some(true) {
-        outbound = vec!["*://*:*".to_string()];
-    }
+    let outbound = fabrickfile.allowed_outbound_hosts();
     if !outbound.is_empty() {
         writeln!(out, "allowed_outbound_hosts = {}", toml::Value::Array(outbound.into_iter().map(toml::Value::String).collect()))?;
     }
 
-    if let Some(environment) = get(&["config", "environment"]).and_then(|e| e.as_table()) {
-        let mut pairs = Vec::new();
-        for (key, value) in environment {
-            let text = match value {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => value.to_string(),
-                _ => {
-                    warn(&format!("[config.environment] {key}"), "is not a string, number or boolean");
-                    continue;
-                }
-            };
-            pairs.push(format!("{} = {}", bare_or_quoted(key), quote(&text)));
-        }
-        if !pairs.is_empty() {
-            writeln!(out, "environment = {{ {} }}", pairs.join(", "))?;
-        }
+    let (environment, skipped) = fabrickfile.environment();
+    for key in skipped {
+        warn(&key, "is not a string, number or boolean");
+    }
+    if !environment.is_empty() {
+        let pairs: Vec<String> = environment.iter().map(|(key, value)| format!("{} = {}", bare_or_quoted(key), quote(value))).collect();
+        writeln!(out, "environment = {{ {} }}", pairs.join(", "))?;
     }
 
-    let mut files = Vec::new();
-    if let Some(mounts) = get(&["files"]).and_then(|f| f.as_table()) {
-        for (source, destination) in mounts {
-            let Some(destination) = destination.as_str() else {
-                warn(&format!("[files] {source:?}"), "the destination must be a string such as \"/static\"");
-                continue;
-            };
-            let source = safe_relative(source.trim_start_matches("./"), &file, "[files]")?;
-            files.push((source.display().to_string(), destination.to_string()));
-        }
-    }
-    for path in get(&["capabilities", "filesystem", "read"]).and_then(|r| r.as_array()).into_iter().flatten() {
-        let Some(path) = path.as_str() else { continue };
-        let source = safe_relative(path.trim_start_matches("./"), &file, "[capabilities.filesystem] read")?;
-        let source = source.display().to_string();
-        files.push((source.clone(), format!("/{source}")));
-    }
+    let files = fabrickfile.file_mounts()?;
     if !files.is_empty() {
         let entries: Vec<String> = files
             .iter()
@@ -168,11 +137,13 @@ pub fn convert(fabrickfile: &Fabrickfile, trigger: TriggerKind) -> Result<Conver
         }
         _ => {
             writeln!(out, "command = {}", quote(&format!("spin fabricks build --component {id}")))?;
-            let watch: &[&str] = match &fabrickfile.source {
-                AppSource::Python(_) => &["**/*.py", "requirements.txt", "Fabrickfile"],
-                AppSource::NodeJs(_) => &["**/*.js", "**/*.ts", "package.json", "Fabrickfile"],
-                _ => &["Fabrickfile"],
+            let mut watch: Vec<&str> = match &fabrickfile.source {
+                AppSource::Python(_) => vec!["**/*.py"],
+                AppSource::NodeJs(_) => vec!["**/*.js", "**/*.ts", "package.json"],
+                _ => Vec::new(),
             };
+            watch.extend(text_at(&["python", "requirements"]));
+            watch.push("Fabrickfile");
             writeln!(out, "watch = {}", toml::Value::Array(watch.iter().map(|w| toml::Value::String(w.to_string())).collect()))?;
             if get(&["build"]).is_some() {
                 warn("[build]", "fabricks builds python and nodejs apps itself");
@@ -185,17 +156,12 @@ pub fn convert(fabrickfile: &Fabrickfile, trigger: TriggerKind) -> Result<Conver
         out.truncate(cut + 1);
     }
 
-    let health = get(&["health_check", "http"]).and_then(|h| h.as_table()).filter(|h| !h.is_empty());
-    if health.is_some() || (trigger == TriggerKind::Http && framework.is_some()) {
+    if let Some(health) = get(&["health_check", "http"]).and_then(|h| h.as_table()).filter(|h| !h.is_empty()) {
         writeln!(out, "\n[component.{id}.tool.fabricks]")?;
-        if let Some(health) = health {
-            writeln!(out, "health_check = {}", toml::Value::Table(health.clone()))?;
-        } else {
-            writeln!(out, "# Build settings for `spin fabricks build`; Spin ignores tool tables.")?;
-        }
-        if let (TriggerKind::Http, Some((language, Some(section)))) = (trigger, framework) {
-            write_section(&mut out, &format!("component.{id}.tool.fabricks.{language}"), section)?;
-        }
+        writeln!(out, "health_check = {}", toml::Value::Table(health.clone()))?;
+    }
+    if let (TriggerKind::Http, Some((language, Some(section)))) = (trigger, framework) {
+        write_section(&mut out, &format!("component.{id}.tool.fabricks.{language}"), section)?;
     }
     Ok(Converted { text: out, warnings })
 }
@@ -214,21 +180,6 @@ fn write_section(out: &mut String, header: &str, section: &toml::Value) -> Resul
     Ok(())
 }
 
-/// `"db:5432"` -> `"tcp://db:5432"`, `"api.example.com:443"` ->
-/// `"https://api.example.com"`, `":80"` -> `http://`, a bare host -> any
-/// scheme and port; anything with a scheme is kept as written.
-pub fn outbound_host(entry: &str) -> String {
-    if entry.contains("://") {
-        return entry.to_string();
-    }
-    match entry.rsplit_once(':') {
-        Some((host, "443")) => format!("https://{host}"),
-        Some((host, "80")) => format!("http://{host}"),
-        Some((host, port)) if port == "*" || port.parse::<u16>().is_ok() => format!("tcp://{host}:{port}"),
-        _ => format!("*://{entry}:*"),
-    }
-}
-
 fn quote(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
@@ -241,16 +192,3 @@ fn bare_or_quoted(key: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::outbound_host;
-
-    #[test]
-    fn outbound_hosts_follow_spins_syntax() {
-        assert_eq!(outbound_host("db:5432"), "tcp://db:5432");
-        assert_eq!(outbound_host("api.example.com:443"), "https://api.example.com");
-        assert_eq!(outbound_host("plain.example.com:80"), "http://plain.example.com");
-        assert_eq!(outbound_host("any.example.com"), "*://any.example.com:*");
-        assert_eq!(outbound_host("https://kept.example.com"), "https://kept.example.com");
-    }
-}

@@ -136,6 +136,78 @@ pub struct Fabrickfile {
     pub warnings: Vec<String>,
 }
 
+impl Fabrickfile {
+    fn value(&self, path: &[&str]) -> Option<&toml::Value> {
+        let mut value = self.table.get(path[0])?;
+        for key in &path[1..] {
+            value = value.as_table()?.get(*key)?;
+        }
+        Some(value)
+    }
+
+    /// `[config.environment]`, values as text (numbers and booleans too).
+    /// Entries of other types are returned as errors to report.
+    pub fn environment(&self) -> (Vec<(String, String)>, Vec<String>) {
+        let mut pairs = Vec::new();
+        let mut skipped = Vec::new();
+        for (key, value) in self.value(&["config", "environment"]).and_then(|e| e.as_table()).into_iter().flatten() {
+            match value {
+                toml::Value::String(text) => pairs.push((key.clone(), text.clone())),
+                toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => pairs.push((key.clone(), value.to_string())),
+                _ => skipped.push(format!("[config.environment] {key}")),
+            }
+        }
+        (pairs, skipped)
+    }
+
+    /// `[capabilities.network]` in Spin's `allowed_outbound_hosts` syntax.
+    pub fn allowed_outbound_hosts(&self) -> Vec<String> {
+        if self.value(&["capabilities", "network", "allow_all_outbound"]).and_then(|v| v.as_bool()) == Some(true) {
+            return vec!["*://*:*".to_string()];
+        }
+        self.value(&["capabilities", "network", "connect"])
+            .and_then(|c| c.as_array())
+            .map(|hosts| hosts.iter().filter_map(|h| h.as_str()).map(outbound_host).collect())
+            .unwrap_or_default()
+    }
+
+    /// `[files]` and `[capabilities.filesystem] read`, as (source relative to
+    /// the app directory, destination in the guest).
+    pub fn file_mounts(&self) -> Result<Vec<(String, String)>> {
+        let file = self.path.display().to_string();
+        let mut mounts = Vec::new();
+        for (source, destination) in self.value(&["files"]).and_then(|f| f.as_table()).into_iter().flatten() {
+            let Some(destination) = destination.as_str().filter(|d| d.starts_with('/')) else {
+                bail!("{file}: [files] {source:?}: the destination must be an absolute guest path\n  fix: write {source:?} = \"/somewhere\"");
+            };
+            let source = safe_relative(source.trim_start_matches("./"), &file, "[files]")?;
+            mounts.push((source.display().to_string(), destination.to_string()));
+        }
+        for path in self.value(&["capabilities", "filesystem", "read"]).and_then(|r| r.as_array()).into_iter().flatten() {
+            let Some(path) = path.as_str() else { continue };
+            let source = safe_relative(path.trim_start_matches("./"), &file, "[capabilities.filesystem] read")?;
+            let source = source.display().to_string();
+            mounts.push((source.clone(), format!("/{source}")));
+        }
+        Ok(mounts)
+    }
+}
+
+/// `"db:5432"` -> `"tcp://db:5432"`, `"api.example.com:443"` ->
+/// `"https://api.example.com"`, `:80` -> `http://`, a bare host -> any
+/// scheme and port; anything with a scheme is kept as written.
+pub fn outbound_host(entry: &str) -> String {
+    if entry.contains("://") {
+        return entry.to_string();
+    }
+    match entry.rsplit_once(':') {
+        Some((host, "443")) => format!("https://{host}"),
+        Some((host, "80")) => format!("http://{host}"),
+        Some((host, port)) if port == "*" || port.parse::<u16>().is_ok() => format!("tcp://{host}:{port}"),
+        _ => format!("*://{entry}:*"),
+    }
+}
+
 /// Keys each section may hold (spin-contracts.md section 7, plus the
 /// framework sections).
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
@@ -427,6 +499,15 @@ mod tests {
         let dir = std::env::temp_dir();
         let e = parse_in(&dir, "[from]\nsource = \"wasm\"\n[wasm]\ncomponent = \"../x.wasm\"\n").unwrap_err();
         assert!(e.to_string().contains("outside the app directory"), "{e}");
+    }
+
+    #[test]
+    fn outbound_hosts_follow_spins_syntax() {
+        assert_eq!(outbound_host("db:5432"), "tcp://db:5432");
+        assert_eq!(outbound_host("api.example.com:443"), "https://api.example.com");
+        assert_eq!(outbound_host("plain.example.com:80"), "http://plain.example.com");
+        assert_eq!(outbound_host("any.example.com"), "*://any.example.com:*");
+        assert_eq!(outbound_host("https://kept.example.com"), "https://kept.example.com");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use fabricks_builders::{BuildOptions, BuildSpec, BuiltComponent, Fabrickfile};
 use fabricks_trigger::engine::{EngineSettings, Loaded};
-use fabricks_trigger::{App, AppComponent, AppRoute, TriggerType};
+use fabricks_trigger::{App, AppComponent, AppRoute, FileMount, TriggerType};
 use std::path::{Path, PathBuf};
 
 /// The compiled-code cache shared by `build`, `up` and the trigger.
@@ -103,15 +103,24 @@ pub fn app_model(file: AppFile, built: &[BuiltComponent]) -> Result<App> {
         }
         AppFile::Fabrickfile(fabrickfile) => {
             let built = &built[0];
+            let (environment, skipped) = fabrickfile.environment();
+            for key in skipped {
+                eprintln!("warning: {}: {key} is not a string, number or boolean; it is not set", fabrickfile.path.display());
+            }
+            let files = fabrickfile
+                .file_mounts()?
+                .into_iter()
+                .map(|(source, guest)| FileMount { host: fabrickfile.dir.join(source), guest })
+                .collect();
             Ok(App {
                 name: fabrickfile.name.clone(),
                 version: fabrickfile.version.clone(),
                 components: vec![AppComponent {
                     id: built.id.clone(),
                     source: built.wasm.clone(),
-                    environment: fabrickfile_environment(&fabrickfile),
-                    allowed_outbound_hosts: Vec::new(),
-                    files: Vec::new(),
+                    environment,
+                    allowed_outbound_hosts: fabrickfile.allowed_outbound_hosts(),
+                    files,
                     framework: None,
                 }],
                 routes: vec![AppRoute { component: built.id.clone(), route: "/...".into(), trigger: TriggerType::Fabricks }],
@@ -120,21 +129,3 @@ pub fn app_model(file: AppFile, built: &[BuiltComponent]) -> Result<App> {
     }
 }
 
-/// `[config.environment]`: the app's default environment variables.
-fn fabrickfile_environment(fabrickfile: &Fabrickfile) -> Vec<(String, String)> {
-    let Some(environment) = fabrickfile
-        .table
-        .get("config")
-        .and_then(|c| c.get("environment"))
-        .and_then(|e| e.as_table())
-    else {
-        return Vec::new();
-    };
-    environment
-        .iter()
-        .map(|(key, value)| {
-            let text = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
-            (key.clone(), text)
-        })
-        .collect()
-}

@@ -52,11 +52,14 @@ pub struct Server {
 impl Server {
     /// Start `spin-fabricks up DIR --listen 127.0.0.1:0 ARGS...` and wait for its banner.
     pub fn start(app_dir: &Path, args: &[&str]) -> Server {
-        let mut child = Command::new(binary())
-            .arg("up")
-            .arg(app_dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
+        let mut command = Command::new(binary());
+        command.arg("up").arg(app_dir).args(["--listen", "127.0.0.1:0"]).args(args);
+        Server::spawn(command)
+    }
+
+    /// Start any command that prints Spin's banner, and wait for it.
+    pub fn spawn(mut command: Command) -> Server {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -65,7 +65,9 @@ class Request:
         with incoming.headers() as fields:
             self.headers = [(name.lower(), value) for name, value in fields.entries()]
         self.body = RequestBody(incoming.consume())
-        self.script_name, self.path_info = _split_route(self.raw_path, self.header("spin-path-info"))
+        wildcard = (self.header("spin-matched-route") or "").endswith("/...")
+        path_info = self.header("spin-path-info") if wildcard else None
+        self.script_name, self.path_info = _split_route(self.raw_path, path_info)
 
     def header(self, name):
         """The first value of a header as text, or None."""
@@ -103,9 +105,10 @@ class Request:
 def _split_route(raw_path, path_info_header):
     """Split the raw path into (SCRIPT_NAME, PATH_INFO), both percent-decoded.
 
-    Spin-style hosts say which part of the path the route's `...` matched
-    (`spin-path-info`); what comes before it is the mount point of the app.
-    Without that header (e.g. under `wasmtime serve`) the app is at the root.
+    Spin-style hosts say which part of the path a wildcard route's `...`
+    matched (`spin-path-info`); what comes before it is the mount point of the
+    app. For an exact route, or without that header (e.g. under `wasmtime
+    serve`), the app is at the root.
     """
     if path_info_header is not None and raw_path.endswith(path_info_header):
         base = raw_path[: len(raw_path) - len(path_info_header)]

@@ -144,3 +144,26 @@ def raw_wsgi(environ, start_response):
 
 
 app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/raw": raw_wsgi})
+
+
+@app.route("/file/<name>")
+def read_file(name):
+    with open(f"/static/{name}") as f:
+        return f.read()
+
+
+@app.route("/write-file")
+def write_file():
+    try:
+        with open("/static/new.txt", "w") as f:
+            f.write("should not be possible")
+        return "written"
+    except OSError as error:
+        return f"refused: {type(error).__name__}", 403
+
+
+@app.route("/env")
+def env():
+    import os
+
+    return jsonify(dict(os.environ))
