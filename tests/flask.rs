@@ -147,7 +147,26 @@ fn a_guest_that_loops_forever_gets_a_504_at_the_request_timeout() {
     let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--request-timeout", "1"]);
     let looped = server.get("/loop");
     assert_eq!(looped.status, 504, "{}", looped.text());
+    // The spinning guest itself is stopped, not left burning a core.
+    assert!(
+        server.wait_for_log("dropped after an error: the request ran past its timeout", Duration::from_secs(5)),
+        "the looping instance was not stopped:\n{}",
+        server.stderr()
+    );
     assert_eq!(server.get("/").text(), "probe");
+}
+
+#[test]
+fn sigterm_with_a_guest_still_running_stops_it_and_exits_cleanly() {
+    build_once("tests/apps/flask-probe");
+    let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--request-timeout", "120"]);
+    let addr = server.addr;
+    let client = std::thread::spawn(move || support::exchange(addr, b"GET /loop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    std::thread::sleep(Duration::from_millis(500));
+    let status = server.stop();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    // The client got an answer or a closed connection, never a hang.
+    let _ = client.join();
 }
 
 #[test]

@@ -10,6 +10,9 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("wasi_http.py", include_str!("../../adapters/python/fabricks_adapter/wasi_http.py")),
     ("wsgi.py", include_str!("../../adapters/python/fabricks_adapter/wsgi.py")),
     ("preload.py", include_str!("../../adapters/python/fabricks_adapter/preload.py")),
+    ("compat.py", include_str!("../../adapters/python/fabricks_adapter/compat.py")),
+    ("event_loop.py", include_str!("../../adapters/python/fabricks_adapter/event_loop.py")),
+    ("asgi.py", include_str!("../../adapters/python/fabricks_adapter/asgi.py")),
 ];
 
 /// Write the Python adapter package into `dir/fabricks_adapter/`.

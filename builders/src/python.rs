@@ -24,14 +24,6 @@ pub const STEPS: usize = 4;
 const ERROR_MARKER: &str = "fabricks-error: ";
 
 pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Progress) -> Result<()> {
-    if app.framework.interface() == PythonInterface::Asgi {
-        bail!(
-            "{}: [python] framework = \"{}\": ASGI apps are not supported by this version of fabricks yet (WSGI frameworks are: flask, django, bottle, wsgi)\n  fix: serve the app through a WSGI framework, or wait for ASGI support",
-            ctx.spec.origin.display(),
-            app.framework
-        );
-    }
-
     let step = progress.step(&format!("toolchain: componentize-py {}", crate::toolchain::COMPONENTIZE_PY_VERSION));
     let (toolchain, installed) = PythonToolchain::provision(&ctx.cache_dir)?;
     step.done(if installed { "installed into the cache" } else { "cached" });
@@ -39,10 +31,16 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
     let build_dir = ctx.work_dir.clone();
     let deps_dir = build_dir.join("deps");
     let step = progress.step("dependencies");
-    let deps = vendor_requirements(&toolchain, app.requirements.as_deref(), &deps_dir)?;
+    let requirements = requirements_text(ctx, app)?;
+    let deps = vendor_requirements(&toolchain, requirements.as_ref(), &deps_dir)?;
+    refuse_known_compiled_only(ctx, &deps.stripped)?;
     step.done(&deps.summary());
 
-    let step = progress.step("staging the app, the WSGI adapter and the entry module");
+    let bridge = match app.framework.interface() {
+        PythonInterface::Wsgi => "wsgi",
+        PythonInterface::Asgi => "asgi",
+    };
+    let step = progress.step(&format!("staging the app, the {} adapter and the entry module", bridge.to_uppercase()));
     let app_dir = build_dir.join("app");
     let staged = app_files::copy_to(&ctx.spec.dir, &app_dir)?;
     let adapter_dir = build_dir.join("adapter");
@@ -94,6 +92,45 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
     Ok(())
 }
 
+/// The requirements to install, and where they came from: the Fabrickfile's
+/// `requirements` file, else `[project] dependencies` of a pyproject.toml.
+struct Requirements {
+    origin: PathBuf,
+    text: String,
+}
+
+fn requirements_text(ctx: &BuildContext, app: &PythonApp) -> Result<Option<Requirements>> {
+    if let Some(path) = &app.requirements {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return Ok(Some(Requirements { origin: path.clone(), text }));
+    }
+    let pyproject = ctx.spec.dir.join("pyproject.toml");
+    if !pyproject.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&pyproject).with_context(|| format!("reading {}", pyproject.display()))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not valid TOML: {e}", pyproject.display()))?;
+    let dependencies = table
+        .get("project")
+        .and_then(|p| p.get("dependencies"))
+        .and_then(|d| d.as_array())
+        .map(|items| items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join("\n"))
+        .unwrap_or_default();
+    Ok(Some(Requirements { origin: pyproject, text: dependencies }))
+}
+
+/// Packages known to need their compiled part, refused before the long
+/// componentize step with what to use instead.
+fn refuse_known_compiled_only(ctx: &BuildContext, stripped: &BTreeMap<String, String>) -> Result<()> {
+    if stripped.keys().any(|module| module.starts_with("pydantic_core")) {
+        bail!(
+            "{}: the requirements resolve to pydantic v2, whose core (pydantic-core) is a compiled extension with no WebAssembly build\n  fix: pin pydantic v1 in the requirements (pydantic==1.10.27); for FastAPI also pin fastapi==0.115.14, the newest release that supports pydantic v1",
+            ctx.spec.origin.display()
+        );
+    }
+    Ok(())
+}
+
 /// What vendoring produced.
 struct Vendored {
     packages: usize,
@@ -125,11 +162,8 @@ const STRIPPED: &str = ".fabricks-stripped.json";
 /// Install `requirements` into `deps_dir` as wheels for the guest's Python,
 /// with every compiled extension removed. Reused while the requirements are
 /// unchanged.
-fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Path>, deps_dir: &Path) -> Result<Vendored> {
-    let text = match requirements {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
-        None => String::new(),
-    };
+fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Requirements>, deps_dir: &Path) -> Result<Vendored> {
+    let text = requirements.map(|r| r.text.clone()).unwrap_or_default();
     let mut hasher = Sha256::new();
     hasher.update(GUEST_PYTHON_VERSION);
     hasher.update(WHEEL_PLATFORMS.join(","));
@@ -149,7 +183,10 @@ fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Path>,
     std::fs::create_dir_all(deps_dir).with_context(|| format!("creating {}", deps_dir.display()))?;
 
     let mut stripped = BTreeMap::new();
-    if let Some(path) = requirements.filter(|_| !text.trim().is_empty()) {
+    if let Some(requirements) = requirements.filter(|_| !text.trim().is_empty()) {
+        // pip reads a file; a pyproject's list is written out first.
+        let list = deps_dir.with_extension("requirements.txt");
+        std::fs::write(&list, &requirements.text).with_context(|| format!("writing {}", list.display()))?;
         let mut pip = Command::new(toolchain.python());
         pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--target"])
             .arg(deps_dir)
@@ -157,12 +194,12 @@ fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Path>,
         for platform in WHEEL_PLATFORMS {
             pip.args(["--platform", platform]);
         }
-        pip.arg("-r").arg(path);
+        pip.arg("-r").arg(&list);
         let output = pip.output().context("starting pip")?;
         if !output.status.success() {
             bail!(
                 "installing the requirements of {} for the guest (CPython {GUEST_PYTHON_VERSION}) failed: a package needs a wheel for CPython {GUEST_PYTHON_VERSION} or a pure-Python one\n{}\n  fix: pin versions that publish such wheels",
-                path.display(),
+                requirements.origin.display(),
                 process::tail(&output, 20)
             );
         }
@@ -233,27 +270,34 @@ fn distribution_owners(deps_dir: &Path) -> Result<BTreeMap<String, String>> {
 /// and exports `IncomingHandler`.
 fn entry_module(app: &PythonApp, deps_dir: &Path, stripped: &BTreeMap<String, String>) -> Result<String> {
     let quote = |s: &str| serde_json::to_string(s).expect("a string serializes");
+    let bridge = match app.framework.interface() {
+        PythonInterface::Wsgi => "wsgi",
+        PythonInterface::Asgi => "asgi",
+    };
     Ok(format!(
-        r#""""Generated by fabricks: serves {module}:{attribute} ({framework}) through the WSGI adapter.
+        r#""""Generated by fabricks: serves {module}:{attribute} ({framework}) through the {interface} adapter.
 
 Rewritten on every build; the app's own code is imported, never edited.
 """
 
-from fabricks_adapter import preload, wsgi
+from fabricks_adapter import compat, preload, {bridge}
 
 # Compiled modules left out of the vendored packages (module -> package).
 STRIPPED_MODULES = {stripped}
 
+compat.install()
 user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES)
-preload.prepare_wsgi(user_app, {deps_q})
-IncomingHandler = wsgi.handler_class(user_app)
+preload.prepare(user_app, {bridge_q}, {deps_q})
+IncomingHandler = {bridge}.handler_class(user_app)
 "#,
         module = app.module,
         attribute = app.attribute,
         framework = app.framework,
+        interface = bridge.to_uppercase(),
         stripped = serde_json::to_string(stripped)?,
         module_q = quote(&app.module),
         attribute_q = quote(&app.attribute),
+        bridge_q = quote(bridge),
         deps_q = quote(&deps_dir.to_string_lossy()),
     ))
 }

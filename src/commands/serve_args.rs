@@ -63,7 +63,10 @@ pub fn serve(app: fabricks_trigger::App, options: ServeOptions) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
-    runtime.block_on(fabricks_trigger::serve(app, options))
+    let result = runtime.block_on(fabricks_trigger::serve(app, options));
+    // Never wait on a task that is still inside a guest.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
 }
 
 fn parse_bytes(text: &str) -> Result<usize, String> {

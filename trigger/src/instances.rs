@@ -9,11 +9,12 @@ use crate::app::{AppComponent, FileMount};
 use crate::limits::Limits;
 use anyhow::{Context, Result, bail};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, GuestTaskId, Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreContextMut, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Engine, Store, StoreContextMut, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::handler::{
     HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
@@ -30,6 +31,10 @@ pub struct Host {
     http: WasiHttpCtx,
     hooks: OutboundPolicy,
     limits: StoreLimits,
+    /// When the request being handled must be done; past it, the guest traps.
+    deadline: Option<Instant>,
+    /// Set when the server stops: every guest traps at its next epoch tick.
+    stopping: Arc<AtomicBool>,
 }
 
 impl WasiView for Host {
@@ -85,6 +90,7 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<Host>> {
 
 /// The per-component state `ProxyHandler` draws instances from.
 pub struct ComponentInstances {
+    stopping: Arc<AtomicBool>,
     component: String,
     engine: Engine,
     pre: ProxyPre<Host>,
@@ -114,6 +120,7 @@ impl ComponentInstances {
         let pre = wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre).map_err(anyhow::Error::from)
             .with_context(|| format!("component {id:?} does not export wasi:http/incoming-handler"))?;
         Ok(ProxyHandler::new(ComponentInstances {
+            stopping: Arc::new(AtomicBool::new(false)),
             component: id.to_string(),
             engine: component.engine().clone(),
             pre: ProxyPre::P2(pre),
@@ -126,6 +133,12 @@ impl ComponentInstances {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// Make every running guest of this component trap at its next epoch
+    /// tick (the server is stopping and its grace period is over).
+    pub fn stop_all(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
     }
 
     fn new_store(&self, engine: &Engine) -> wasmtime::Result<Store<Host>> {
@@ -146,12 +159,24 @@ impl ComponentInstances {
                 http: WasiHttpCtx::new(),
                 hooks: OutboundPolicy { component: self.component.clone() },
                 limits: limits.build(),
+                deadline: None,
+                stopping: self.stopping.clone(),
             },
         );
         store.limiter(|host| &mut host.limits);
-        // Yield to the executor at every epoch tick, so a busy guest neither
-        // blocks a server thread nor escapes its timeout.
-        store.epoch_deadline_async_yield_and_update(1);
+        // At every epoch tick: trap a guest that is past its request's
+        // deadline (or when the server stops), else yield to the executor so
+        // a busy guest never holds a server thread.
+        store.epoch_deadline_callback(|store| {
+            let host = store.data();
+            if host.stopping.load(Ordering::Relaxed) {
+                return Err(wasmtime::Error::msg("the server is stopping"));
+            }
+            if host.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return Err(wasmtime::Error::msg("the request ran past its timeout"));
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
         store.set_epoch_deadline(1);
         Ok(store)
     }
@@ -232,10 +257,11 @@ impl WorkerState for Worker {
 
     fn on_request_start(
         &self,
-        _store: StoreContextMut<'_, Host>,
+        mut store: StoreContextMut<'_, Host>,
         _data: (),
         _task: GuestTaskId,
     ) -> Pin<Box<dyn Future<Output = ()> + 'static + Send + Sync>> {
+        store.data_mut().deadline = Some(Instant::now() + self.request_timeout);
         Box::pin(tokio::time::sleep(self.request_timeout))
     }
 

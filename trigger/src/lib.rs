@@ -90,7 +90,12 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
 
     let _ticker = EpochTicker::start(engine.clone());
     let server = Arc::new(server::Server { app, router, handlers, local_addr });
-    server::run(listener, server, shutdown_signal()).await?;
+    server::run(listener, server.clone(), shutdown_signal()).await?;
+    // What still runs after the grace period traps at the next epoch tick.
+    for handler in server.handlers.values() {
+        handler.state().stop_all();
+    }
+    tokio::time::sleep(engine::EPOCH_TICK * 3).await;
     eprintln!("fabricks: stopped");
     Ok(())
 }

@@ -113,11 +113,64 @@ def warm_up_wsgi(app):
         pass
 
 
-def prepare_wsgi(app, vendor_dir):
-    """Everything the entry module of a WSGI app runs at build time."""
+def warm_up_asgi(app):
+    """The ASGI counterpart of `warm_up_wsgi`, on the guest's event loop."""
+    from .event_loop import get_loop
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/.well-known/fabricks/warm-up",
+        "raw_path": b"/.well-known/fabricks/warm-up",
+        "query_string": b"a=1&a=2",
+        "root_path": "",
+        "headers": [(b"host", b"localhost"), (b"accept", b"application/json"), (b"cookie", b"fabricks=warm-up")],
+        "client": None,
+        "server": ("localhost", 80),
+        "state": {},
+    }
+    sent_request = False
+
+    async def receive():
+        nonlocal sent_request
+        if not sent_request:
+            sent_request = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        pass
+
+    try:
+        get_loop().run_until_complete(app(scope, receive, send))
+    except BaseException:
+        pass
+
+
+def prepare(app, interface, vendor_dir):
+    """Everything the entry module runs at build time, after loading the app."""
+    from . import compat
+
     import_lazy_stdlib()
-    warm_up_wsgi(app)
+    compat.install()
+    if interface == "asgi":
+        warm_up_asgi(app)
+    else:
+        warm_up_wsgi(app)
     import_package_trees(vendor_dir)
+    # Packages imported just now (anyio's backends...) get their patches too.
+    compat.install()
+
+
+def _importing_file(error):
+    """The file whose import failed: the last frame of the traceback."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith("<")]
+    return f"{frames[-1].filename}, line {frames[-1].lineno}" if frames else "the app"
 
 
 def load_app(module_name, attribute, stripped_modules):
@@ -128,7 +181,15 @@ def load_app(module_name, attribute, stripped_modules):
     except ModuleNotFoundError as error:
         missing = error.name or ""
         package = stripped_modules.get(missing)
-        if package:
+        importer = _importing_file(error)
+        if missing.split(".")[0] in sys.stdlib_module_names:
+            print(
+                f"fabricks-error: the guest's Python has no {missing!r} (WebAssembly has no processes, threads "
+                f"or native extensions here); it is imported by {importer}. "
+                f"Fix: avoid that import, or use a version of the package that does not need it.",
+                file=sys.stderr,
+            )
+        elif package:
             print(
                 f"fabricks-error: the package {package!r} only works compiled: its extension module "
                 f"{missing!r} has no WebAssembly build and no pure-Python fallback. "

@@ -210,10 +210,45 @@ class RequestBody:
     def close(self):
         pass
 
+    def at_eof(self):
+        """True once the body is fully read and nothing is buffered."""
+        return self._eof and not self._buffer
+
+    async def aread(self, size):
+        """Read up to `size` bytes, waiting on the event loop (not blocking
+        it) until some arrive; b"" at the end of the body."""
+        from .event_loop import get_loop
+
+        while not self._buffer and not self._eof:
+            try:
+                chunk = self._stream.read(size)
+            except Err as error:
+                if not isinstance(error.value, streams.StreamError_Closed):
+                    print("fabricks: reading the request body failed", file=sys.stderr)
+                self._close_stream()
+                break
+            if chunk:
+                self._buffer += chunk
+            else:
+                await get_loop().wait_for(self._stream.subscribe())
+        if not self._eof and len(self._buffer) < size:
+            # Look ahead without waiting, so `more_body` can be False early.
+            try:
+                self._buffer += self._stream.read(size - len(self._buffer))
+            except Err:
+                self._close_stream()
+        return self._take(min(size, len(self._buffer)))
+
     def drain(self):
         """Read what the app left unread, so the host sees the body consumed."""
         while self._fill():
             self._buffer.clear()
+
+    def release(self):
+        """Drop the WASI body and its stream, read or not. Must happen before
+        the handler returns: the request resource cannot outlive them."""
+        if not self._eof:
+            self._close_stream()
 
 
 class Response:
@@ -225,6 +260,7 @@ class Response:
         self._body = None
         self._stream = None
         self.started = False
+        self.client_gone = False
 
     def start(self, status, headers):
         """Send the status and headers; `headers` is a list of (str, str)."""
@@ -242,29 +278,62 @@ class Response:
 
     def write(self, data):
         """Write one chunk and push it towards the client."""
-        if not data or not self._send_body:
+        if not data or not self._send_body or self.client_gone:
             return
         view = memoryview(data)
-        while view:
-            allowed = self._stream.check_write()
-            if allowed == 0:
-                with self._stream.subscribe() as ready:
-                    ready.block()
-                continue
-            self._stream.write(bytes(view[:allowed]))
-            view = view[allowed:]
-        self._stream.flush()
+        try:
+            while view:
+                allowed = self._stream.check_write()
+                if allowed == 0:
+                    with self._stream.subscribe() as ready:
+                        ready.block()
+                    continue
+                self._stream.write(bytes(view[:allowed]))
+                view = view[allowed:]
+            self._stream.flush()
+        except Err:
+            self._gone()
+
+    async def awrite(self, data):
+        """Like `write`, but waits for the client on the event loop."""
+        from .event_loop import get_loop
+
+        if not data or not self._send_body or self.client_gone:
+            return
+        view = memoryview(data)
+        try:
+            while view:
+                allowed = self._stream.check_write()
+                if allowed == 0:
+                    await get_loop().wait_for(self._stream.subscribe())
+                    continue
+                self._stream.write(bytes(view[:allowed]))
+                view = view[allowed:]
+            self._stream.flush()
+        except Err:
+            self._gone()
+
+    def _gone(self):
+        """The host closed the body stream: the client went away. The app
+        may keep producing; what it writes is dropped."""
+        if not self.client_gone:
+            self.client_gone = True
+            print("fabricks: the client went away; the rest of the response is dropped", file=sys.stderr)
 
     def finish(self):
         """End the body; the response is complete."""
-        self._stream.blocking_flush()
+        try:
+            self._stream.blocking_flush()
+        except Err:
+            self._gone()
         self._stream.__exit__(None, None, None)
         try:
             types.OutgoingBody.finish(self._body, None)
         except Err:
-            if self._send_body:
+            if self._send_body and not self.client_gone:
                 raise
-            # A HEAD response keeps the GET's Content-Length but sends no body.
+            # A HEAD response keeps the GET's Content-Length but sends no
+            # body; a client that left gets no end either.
 
     def abort(self):
         """Give up on a response whose head was sent: the host drops the connection."""

@@ -107,7 +107,13 @@ class _Exchange:
 def serve(app, incoming_request, response_out):
     """Handle one request with a WSGI app."""
     request = wasi_http.Request(incoming_request)
-    response = wasi_http.Response(response_out, send_body=request.method != "HEAD")
+    try:
+        _respond(app, request, wasi_http.Response(response_out, send_body=request.method != "HEAD"))
+    finally:
+        request.body.release()
+
+
+def _respond(app, request, response):
     exchange = _Exchange(response)
     result = None
     try:

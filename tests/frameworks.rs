@@ -1,0 +1,127 @@
+//! Every Python framework, end to end: each example app in `examples/` is
+//! built by the real toolchain and served over a real socket. All of them
+//! implement the same small contract of routes (hello, path and query
+//! parameters, JSON, forms, 404, a raising view, streaming, redirects,
+//! cookies); the framework-specific features get their own tests.
+
+mod support;
+
+use std::time::Duration;
+use support::{Server, build_once, repo_path, request};
+
+fn serve(example: &'static str) -> Server {
+    build_once(example);
+    Server::start(&repo_path(example), &[])
+}
+
+/// The routes every example implements, checked the same way for each.
+fn check_the_contract(example: &'static str, hello: &str) {
+    let server = serve(example);
+    let addr = server.addr;
+
+    let root = server.get("/");
+    assert_eq!((root.status, root.text().as_str()), (200, hello), "{example}: /");
+
+    let user = server.get("/users/42?tag=a&tag=b&verbose=1");
+    assert_eq!(user.status, 200, "{example}: {}", user.text());
+    assert_eq!(user.json(), serde_json::json!({"id": 42, "tags": ["a", "b"], "verbose": "1"}), "{example}");
+
+    let echo = request(addr, "POST", "/echo", &[("Content-Type", "application/json")], br#"{"n": [1, 2], "s": "Zo\u00eb"}"#);
+    assert_eq!(echo.status, 200, "{example}: {}", echo.text());
+    assert_eq!(echo.json(), serde_json::json!({"received": {"n": [1, 2], "s": "Zoë"}}), "{example}");
+
+    let form = request(addr, "POST", "/form", &[("Content-Type", "application/x-www-form-urlencoded")], b"name=Zo%C3%AB&tag=x&tag=y");
+    assert_eq!(form.status, 200, "{example}: {}", form.text());
+    assert_eq!(form.json(), serde_json::json!({"name": "Zoë", "tags": ["x", "y"]}), "{example}");
+
+    assert_eq!(server.get("/no/such/page").status, 404, "{example}: 404");
+
+    let boom = server.get("/boom");
+    assert_eq!(boom.status, 500, "{example}: /boom");
+    assert!(server.wait_for_log("this view fails on purpose", Duration::from_secs(5)), "{example}: no traceback:\n{}", server.stderr());
+    assert_eq!(server.get("/").text(), hello, "{example}: the request after a failure");
+
+    let stream = server.get("/stream");
+    assert_eq!((stream.status, stream.text().as_str()), (200, "0\n1\n2\n"), "{example}: /stream");
+    assert_eq!(stream.header("transfer-encoding"), Some("chunked"), "{example}: /stream is not streamed");
+
+    let redirect = server.get("/redirect");
+    assert!([301, 302, 303, 307, 308].contains(&redirect.status), "{example}: /redirect gave {}", redirect.status);
+    let location = redirect.header("location").unwrap_or_default();
+    assert!(location == "/" || location.ends_with(&format!("{addr}/")), "{example}: Location {location:?}");
+
+    let cookie = server.get("/cookie");
+    assert!(cookie.all("set-cookie").iter().any(|c| c.starts_with("flavor=oatmeal")), "{example}: {:?}", cookie.headers);
+    let read = request(addr, "GET", "/cookie-read", &[("Cookie", "flavor=oatmeal; other=1")], b"");
+    assert_eq!(read.json(), serde_json::json!({"flavor": "oatmeal"}), "{example}");
+
+    let head = request(addr, "HEAD", "/", &[], b"");
+    assert_eq!(head.status, 200, "{example}: HEAD");
+}
+
+#[test]
+fn django() {
+    check_the_contract("examples/django", "Hello from Django!");
+}
+
+#[test]
+fn bottle() {
+    check_the_contract("examples/bottle", "Hello from Bottle!");
+}
+
+#[test]
+fn plain_wsgi() {
+    check_the_contract("examples/wsgi", "Hello from WSGI!");
+}
+
+#[test]
+fn fastapi() {
+    check_the_contract("examples/fastapi", "Hello from FastAPI!");
+}
+
+#[test]
+fn starlette() {
+    check_the_contract("examples/starlette", "Hello from Starlette!");
+}
+
+#[test]
+fn quart() {
+    check_the_contract("examples/quart", "Hello from Quart!");
+}
+
+#[test]
+fn plain_asgi() {
+    check_the_contract("examples/asgi", "Hello from ASGI!");
+}
+
+#[test]
+fn fastapi_validates_injects_and_documents() {
+    let server = serve("examples/fastapi");
+    let addr = server.addr;
+    let invalid = request(addr, "POST", "/items", &[("Content-Type", "application/json")], br#"{"name": "pen", "price": "free"}"#);
+    assert_eq!(invalid.status, 422, "{}", invalid.text());
+    assert_eq!(invalid.json()["detail"][0]["loc"], serde_json::json!(["body", "price"]));
+
+    let created = request(addr, "POST", "/items", &[("Content-Type", "application/json")], br#"{"name": "pen", "price": 1.5}"#);
+    assert_eq!(created.json(), serde_json::json!({"item": {"name": "pen", "price": 1.5, "tags": []}, "currency": "EUR"}));
+
+    // A dependency with its own query parameters, on an async endpoint.
+    assert_eq!(server.get("/items?limit=5").json(), serde_json::json!({"limit": 5, "offset": 0}));
+    assert_eq!(server.get("/items?limit=many").status, 422);
+
+    let openapi = server.get("/openapi.json").json();
+    assert_eq!(openapi["info"]["title"], "fabricks FastAPI example");
+    assert!(openapi["paths"]["/items"]["post"].is_object());
+    let docs = server.get("/docs");
+    assert_eq!(docs.status, 200);
+    assert!(docs.text().contains("swagger-ui"), "{}", docs.text());
+}
+
+#[test]
+fn an_asgi_app_gets_its_lifespan_state_in_every_request() {
+    let server = serve("examples/asgi");
+    let state = server.get("/state").json();
+    assert_eq!(state["greeting"], "set at startup");
+    // A fresh instance per request (the default): startup ran for this one.
+    assert_eq!(state["requests"], 1);
+}
