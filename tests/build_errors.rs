@@ -3,24 +3,13 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::Command;
-
-fn app_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fabricks-build-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).unwrap();
-    }
-    dir
-}
 
 const FABRICKFILE: &str = "[from]\nsource = \"python\"\n[python]\nframework = \"wsgi\"\napp = \"main:app\"\nrequirements = \"requirements.txt\"\n";
 
 #[test]
 fn without_python3_on_path_the_build_says_what_to_install() {
-    let dir = app_dir("no-python", &[("Fabrickfile", FABRICKFILE), ("main.py", "def app(environ, start_response):\n    return []\n"), ("requirements.txt", "")]);
+    let dir = support::scratch_app("no-python", &[("Fabrickfile", FABRICKFILE), ("main.py", "def app(environ, start_response):\n    return []\n"), ("requirements.txt", "")]);
     let empty_cache = dir.join("cache");
     let output = Command::new(support::binary())
         .args(["build", dir.to_str().unwrap()])
@@ -36,7 +25,7 @@ fn without_python3_on_path_the_build_says_what_to_install() {
 
 #[test]
 fn a_package_that_only_works_compiled_is_named() {
-    let dir = app_dir(
+    let dir = support::scratch_app(
         "compiled-only",
         &[
             ("Fabrickfile", FABRICKFILE),
@@ -49,4 +38,26 @@ fn a_package_that_only_works_compiled_is_named() {
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("the package 'ujson' only works compiled"), "{stderr}");
     assert!(stderr.contains(&dir.join("Fabrickfile").display().to_string()), "{stderr}");
+}
+
+#[test]
+fn pydantic_v2_is_refused_before_componentizing_with_the_pins_that_work() {
+    // The newest pydantic 2 (its core has CPython 3.14 wheels, compiled), and
+    // an older pin whose core has no such wheel at all: the same advice.
+    for (name, requirement) in [("pydantic-v2-latest", "pydantic>=2\n"), ("pydantic-v2-pinned", "pydantic==2.11.7\n")] {
+        let dir = support::scratch_app(
+            name,
+            &[
+                ("Fabrickfile", FABRICKFILE),
+                ("main.py", "import pydantic\n\ndef app(environ, start_response):\n    return []\n"),
+                ("requirements.txt", requirement),
+            ],
+        );
+        let output = support::run(&["build", dir.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains("resolve to pydantic v2"), "{requirement}: {stderr}");
+        assert!(stderr.contains("pydantic==1.10.27") && stderr.contains("fastapi==0.115.14"), "{stderr}");
+        assert!(!stderr.contains("componentize-py: snapshotting"), "it should fail before componentizing:\n{stderr}");
+    }
 }

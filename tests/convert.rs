@@ -8,8 +8,16 @@ use std::path::Path;
 
 const CASES: &[&str] = &["flask", "everything", "nodejs", "wasm"];
 
+/// The Fabrickfile of each case: the seed's Flask example itself, or a test app.
+fn source_dir(case: &str) -> std::path::PathBuf {
+    match case {
+        "flask" => support::repo_path("examples/flask"),
+        _ => support::repo_path(&format!("tests/convert/{case}")),
+    }
+}
+
 fn convert(case: &str, trigger: &str) -> (String, String) {
-    let dir = support::repo_path(&format!("tests/convert/{case}"));
+    let dir = source_dir(case);
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let out = std::env::temp_dir().join(format!("fabricks-convert-{}-{n}-{case}-{trigger}.toml", std::process::id()));
@@ -62,7 +70,7 @@ fn an_existing_manifest_is_kept_unless_forced() {
     let dir = std::env::temp_dir().join(format!("fabricks-convert-keep-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for file in ["Fabrickfile", "main.py", "requirements.txt"] {
-        std::fs::copy(support::repo_path(&format!("tests/convert/flask/{file}")), dir.join(file)).unwrap();
+        std::fs::copy(source_dir("flask").join(file), dir.join(file)).unwrap();
     }
     std::fs::write(dir.join("spin.toml"), "# mine\n").unwrap();
     let refused = support::run(&["convert", dir.to_str().unwrap()]);

@@ -3,18 +3,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-
-/// A throwaway app directory with the given files.
-fn app_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fabricks-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).unwrap();
-    }
-    dir
-}
+use std::path::Path;
 
 /// `spin-fabricks build DIR` must fail; returns its stderr.
 fn build_fails(dir: &Path) -> String {
@@ -36,7 +25,7 @@ const MAIN: (&str, &str) = ("main.py", "app = None\n");
 
 #[test]
 fn an_unknown_framework_is_named_with_the_known_ones() {
-    let dir = app_dir("framework", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flaks\"\napp = \"main:app\"\n")]);
+    let dir = support::scratch_app("framework", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flaks\"\napp = \"main:app\"\n")]);
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] framework", "flask, django, bottle, wsgi, fastapi, starlette, quart, asgi");
     assert!(stderr.contains("\"flaks\""), "{stderr}");
@@ -44,14 +33,14 @@ fn an_unknown_framework_is_named_with_the_known_ones() {
 
 #[test]
 fn a_missing_app_is_reported() {
-    let dir = app_dir("missing-app", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\n")]);
+    let dir = support::scratch_app("missing-app", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\n")]);
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] app", "app = \"main:app\"");
 }
 
 #[test]
 fn an_app_without_a_colon_is_reported() {
-    let dir = app_dir("no-colon", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main\"\n")]);
+    let dir = support::scratch_app("no-colon", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main\"\n")]);
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] app", "app = \"main:app\"");
     assert!(stderr.contains("module:attribute"), "{stderr}");
@@ -59,7 +48,7 @@ fn an_app_without_a_colon_is_reported() {
 
 #[test]
 fn a_module_file_that_does_not_exist_is_reported() {
-    let dir = app_dir("no-module", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"server:app\"\n")]);
+    let dir = support::scratch_app("no-module", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"server:app\"\n")]);
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] app", "create server.py");
     assert!(stderr.contains("server.py"), "{stderr}");
@@ -67,32 +56,32 @@ fn a_module_file_that_does_not_exist_is_reported() {
 
 #[test]
 fn a_path_escaping_the_app_directory_is_refused() {
-    let dir = app_dir("traversal", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"..x:app\"\n")]);
+    let dir = support::scratch_app("traversal", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"..x:app\"\n")]);
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] app", "import path");
 }
 
 #[test]
 fn a_missing_requirements_file_is_reported() {
-    let dir = app_dir("no-reqs", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\nrequirements = \"reqs.txt\"\n")]);
+    let dir = support::scratch_app("no-reqs", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\nrequirements = \"reqs.txt\"\n")]);
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] requirements", "create reqs.txt");
 }
 
 #[test]
 fn invalid_toml_and_a_missing_source_are_reported() {
-    let dir = app_dir("bad-toml", &[("Fabrickfile", "[from\nsource = python\n")]);
+    let dir = support::scratch_app("bad-toml", &[("Fabrickfile", "[from\nsource = python\n")]);
     let stderr = build_fails(&dir);
     assert!(stderr.contains("is not valid TOML") && stderr.contains("fix:"), "{stderr}");
 
-    let dir = app_dir("no-source", &[("Fabrickfile", "[python]\nframework = \"flask\"\n")]);
+    let dir = support::scratch_app("no-source", &[("Fabrickfile", "[python]\nframework = \"flask\"\n")]);
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[from] source", "source = \"python\"");
 }
 
 #[test]
 fn a_directory_without_a_fabrickfile_is_reported() {
-    let dir = app_dir("empty", &[]);
+    let dir = support::scratch_app("empty", &[]);
     let stderr = build_fails(&dir);
     assert!(stderr.contains("Fabrickfile") && stderr.contains("fix:"), "{stderr}");
 }

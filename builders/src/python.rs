@@ -123,12 +123,15 @@ fn requirements_text(ctx: &BuildContext, app: &PythonApp) -> Result<Option<Requi
 /// componentize step with what to use instead.
 fn refuse_known_compiled_only(ctx: &BuildContext, stripped: &BTreeMap<String, String>) -> Result<()> {
     if stripped.keys().any(|module| module.starts_with("pydantic_core")) {
-        bail!(
-            "{}: the requirements resolve to pydantic v2, whose core (pydantic-core) is a compiled extension with no WebAssembly build\n  fix: pin pydantic v1 in the requirements (pydantic==1.10.27); for FastAPI also pin fastapi==0.115.14, the newest release that supports pydantic v1",
-            ctx.spec.origin.display()
-        );
+        return Err(pydantic_v2_error(&ctx.spec.origin.display().to_string()));
     }
     Ok(())
+}
+
+fn pydantic_v2_error(origin: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{origin}: the requirements resolve to pydantic v2, whose core (pydantic-core) is a compiled extension with no WebAssembly build\n  fix: pin pydantic v1 in the requirements (pydantic==1.10.27); for FastAPI also pin fastapi==0.115.14, the newest release that supports pydantic v1"
+    )
 }
 
 /// What vendoring produced.
@@ -196,6 +199,9 @@ fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Requir
         }
         pip.arg("-r").arg(&list);
         let output = pip.output().context("starting pip")?;
+        if !output.status.success() && String::from_utf8_lossy(&output.stderr).contains("pydantic-core") {
+            return Err(pydantic_v2_error(&requirements.origin.display().to_string()));
+        }
         if !output.status.success() {
             bail!(
                 "installing the requirements of {} for the guest (CPython {GUEST_PYTHON_VERSION}) failed: a package needs a wheel for CPython {GUEST_PYTHON_VERSION} or a pure-Python one\n{}\n  fix: pin versions that publish such wheels",

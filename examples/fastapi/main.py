@@ -21,7 +21,7 @@ def pagination(limit: int = 10, offset: int = 0):
     return {"limit": limit, "offset": offset}
 
 
-@app.get("/", response_class=PlainTextResponse)
+@app.api_route("/", methods=["GET", "HEAD"], response_class=PlainTextResponse)
 def hello():
     return "Hello from FastAPI!"
 

@@ -19,6 +19,17 @@ pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// A fresh throwaway directory holding `files` (name, text).
+pub fn scratch_app(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fabricks-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}
+
 /// Run the binary to completion.
 pub fn run(args: &[&str]) -> Output {
     Command::new(binary()).args(args).output().expect("running spin-fabricks")

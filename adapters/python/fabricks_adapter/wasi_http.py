@@ -278,26 +278,20 @@ class Response:
 
     def write(self, data):
         """Write one chunk and push it towards the client."""
-        if not data or not self._send_body or self.client_gone:
-            return
-        view = memoryview(data)
-        try:
-            while view:
-                allowed = self._stream.check_write()
-                if allowed == 0:
-                    with self._stream.subscribe() as ready:
-                        ready.block()
-                    continue
-                self._stream.write(bytes(view[:allowed]))
-                view = view[allowed:]
-            self._stream.flush()
-        except Err:
-            self._gone()
+        for ready in self._write(data):
+            with ready:
+                ready.block()
 
     async def awrite(self, data):
         """Like `write`, but waits for the client on the event loop."""
         from .event_loop import get_loop
 
+        for ready in self._write(data):
+            await get_loop().wait_for(ready)
+
+    def _write(self, data):
+        """Write `data` as the stream permits; yields a pollable to wait on
+        whenever it is full. A stream the host closed ends the writing."""
         if not data or not self._send_body or self.client_gone:
             return
         view = memoryview(data)
@@ -305,7 +299,7 @@ class Response:
             while view:
                 allowed = self._stream.check_write()
                 if allowed == 0:
-                    await get_loop().wait_for(self._stream.subscribe())
+                    yield self._stream.subscribe()
                     continue
                 self._stream.write(bytes(view[:allowed]))
                 view = view[allowed:]
