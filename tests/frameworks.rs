@@ -1,4 +1,4 @@
-//! Every Python framework, end to end: each example app in `examples/` is
+//! Every framework, end to end (Python, and Node.js through the fetch bridge): each example app in `examples/` is
 //! built by the real toolchain and served over a real socket. All of them
 //! implement the same small contract of routes (hello, path and query
 //! parameters, JSON, forms, 404, a raising view, streaming, redirects,
@@ -92,6 +92,11 @@ fn quart() {
 #[test]
 fn plain_asgi() {
     check_the_contract("examples/asgi", "Hello from ASGI!");
+}
+
+#[test]
+fn hono() {
+    check_the_contract("examples/hono", "Hello from Hono!");
 }
 
 #[test]

@@ -15,6 +15,23 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("asgi.py", include_str!("../../adapters/python/fabricks_adapter/asgi.py")),
 ];
 
+/// The Node.js adapter and its build script, as (file name, text).
+pub const NODE_PACKAGE: &[(&str, &str)] = &[
+    ("wasi-http.js", include_str!("../../adapters/nodejs/wasi-http.js")),
+    ("fetch-bridge.js", include_str!("../../adapters/nodejs/fetch-bridge.js")),
+    ("handler.js", include_str!("../../adapters/nodejs/handler.js")),
+    ("build.mjs", include_str!("../../adapters/nodejs/build.mjs")),
+];
+
+/// Write the Node.js adapter into `dir`.
+pub fn write_node_package(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, text) in NODE_PACKAGE {
+        std::fs::write(dir.join(name), text).with_context(|| format!("writing {}", dir.join(name).display()))?;
+    }
+    Ok(())
+}
+
 /// Write the Python adapter package into `dir/fabricks_adapter/`.
 pub fn write_python_package(dir: &Path) -> Result<()> {
     let package = dir.join("fabricks_adapter");

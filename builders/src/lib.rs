@@ -12,6 +12,7 @@ pub mod cache;
 pub mod convert;
 pub mod custom;
 pub mod fabrickfile;
+pub mod nodejs;
 pub mod process;
 pub mod progress;
 pub mod python;
@@ -152,10 +153,11 @@ pub fn build(spec: &BuildSpec, options: &BuildOptions) -> Result<BuiltComponent>
             progress.say(&format!("fabricks: building {} from {} (python, {})", wasm.display(), spec.origin.display(), app.framework));
             python::build(&ctx, app, &wasm, &mut progress)?;
         }
-        AppSource::NodeJs(_) => bail!(
-            "{}: [from] source = \"nodejs\": Node.js apps are not supported by this version of fabricks yet\n  fix: build the app to a wasi:http component yourself and use [from] source = \"wasm\"",
-            spec.origin.display()
-        ),
+        AppSource::NodeJs(app) => {
+            let mut progress = Progress::new(nodejs::STEPS, options.quiet);
+            progress.say(&format!("fabricks: building {} from {} (nodejs, {})", wasm.display(), spec.origin.display(), app.framework));
+            nodejs::build(&ctx, app, &wasm, &mut progress)?;
+        }
         AppSource::Custom(custom) => {
             let mut progress = Progress::new(1, options.quiet);
             progress.say(&format!("fabricks: building {} with the app's own command", wasm.display()));
@@ -177,8 +179,10 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION"));
     hasher.update(toolchain::COMPONENTIZE_PY_VERSION);
+    hasher.update(toolchain::COMPONENTIZE_JS_VERSION);
     hasher.update(format!("{:?}", spec.source));
-    for (name, text) in adapters::PYTHON_PACKAGE.iter().chain(wit::WIT_FILES) {
+    let sources = adapters::PYTHON_PACKAGE.iter().chain(adapters::NODE_PACKAGE).chain(wit::WIT_FILES);
+    for (name, text) in sources {
         hasher.update(name);
         hasher.update(text);
     }

@@ -70,3 +70,58 @@ fn find_python() -> Result<String> {
         "building a Python app needs python3 on PATH (fabricks installs componentize-py {COMPONENTIZE_PY_VERSION} with it, once), and none was found\n  fix: install Python 3.9 or newer with its venv module (e.g. `apt-get install python3 python3-venv`), then build again"
     )
 }
+
+pub const COMPONENTIZE_JS_VERSION: &str = "0.23.0";
+pub const ESBUILD_VERSION: &str = "0.28.2";
+/// componentize-js imports it without declaring it; 0.17.x works with 0.23.
+pub const PREVIEW2_SHIM_VERSION: &str = "0.17.9";
+
+/// A folder of pinned npm packages: componentize-js, esbuild, shims.
+pub struct NodeToolchain {
+    dir: PathBuf,
+}
+
+impl NodeToolchain {
+    /// Install the pinned tools into the cache if needed; returns whether
+    /// they were installed now.
+    pub fn provision(cache: &Path) -> Result<(Self, bool)> {
+        for tool in ["node", "npm"] {
+            if !process::is_available(tool) {
+                bail!(
+                    "building a Node.js app needs {tool} on PATH (fabricks installs componentize-js {COMPONENTIZE_JS_VERSION} and esbuild with it, once), and it was not found\n  fix: install Node.js 20 or newer with npm, then build again"
+                );
+            }
+        }
+        let dir = cache.join("toolchains").join(format!("nodejs-componentize-js-{COMPONENTIZE_JS_VERSION}-esbuild-{ESBUILD_VERSION}"));
+        let toolchain = NodeToolchain { dir };
+        let ready_marker = toolchain.dir.join(".fabricks-ready");
+        if ready_marker.is_file() {
+            return Ok((toolchain, false));
+        }
+        if toolchain.dir.exists() {
+            std::fs::remove_dir_all(&toolchain.dir).with_context(|| format!("removing the unfinished toolchain at {}", toolchain.dir.display()))?;
+        }
+        std::fs::create_dir_all(&toolchain.dir).with_context(|| format!("creating {}", toolchain.dir.display()))?;
+        let manifest = serde_json::json!({
+            "name": "fabricks-node-toolchain",
+            "private": true,
+            "dependencies": {
+                "@bytecodealliance/componentize-js": COMPONENTIZE_JS_VERSION,
+                "@bytecodealliance/preview2-shim": PREVIEW2_SHIM_VERSION,
+                "esbuild": ESBUILD_VERSION,
+            }
+        });
+        std::fs::write(toolchain.dir.join("package.json"), serde_json::to_string_pretty(&manifest)?)
+            .context("writing the toolchain's package.json")?;
+        process::run(
+            Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&toolchain.dir),
+            &format!("installing componentize-js {COMPONENTIZE_JS_VERSION} and esbuild {ESBUILD_VERSION} from npm"),
+        )?;
+        std::fs::write(&ready_marker, COMPONENTIZE_JS_VERSION).with_context(|| format!("writing {}", ready_marker.display()))?;
+        Ok((toolchain, true))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}

@@ -20,3 +20,18 @@ pub fn write_to(dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// The WASI version componentize-js 0.23 (StarlingMonkey) implements: it
+/// needs WIT that says so. The host serves 0.2.10 components as they are
+/// (wasmtime links semver-compatible imports).
+pub const STARLINGMONKEY_WASI_VERSION: &str = "0.2.10";
+
+/// Write the WIT with every WASI version rewritten to `version`.
+pub fn write_with_version(dir: &Path, version: &str) -> Result<()> {
+    for (relative, text) in WIT_FILES {
+        let path = dir.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).with_context(|| format!("creating {}", path.parent().unwrap().display()))?;
+        std::fs::write(&path, text.replace(WASI_HTTP_VERSION, version)).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}

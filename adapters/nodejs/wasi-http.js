@@ -1,0 +1,122 @@
+// The WASI side of one HTTP exchange, for JavaScript guests: the incoming
+// request as a web `Request` (its body streamed from the WASI input stream),
+// and a web `Response` written back to WASI (status and headers first, then
+// the body chunk by chunk). Bridges (fetch, node) build on these.
+
+import { Fields, OutgoingBody, OutgoingResponse, ResponseOutparam } from 'wasi:http/types@0.2.10';
+
+const READ_CHUNK = 65536n;
+const WRITE_CHUNK = 4096;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('latin1');
+
+// Headers about the connection, which the host owns: WASI refuses them.
+const FORBIDDEN = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
+  'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings',
+]);
+
+export function requestMethod(incoming) {
+  const method = incoming.method();
+  return method.tag === 'other' ? method.val.toUpperCase() : method.tag.toUpperCase();
+}
+
+/** Header (name, value) pairs of the incoming request, values as text. */
+export function requestHeaders(incoming) {
+  const fields = incoming.headers();
+  const pairs = fields.entries().map(([name, value]) => [name.toLowerCase(), decoder.decode(value)]);
+  fields[Symbol.dispose]?.();
+  return pairs;
+}
+
+/** The absolute URL the client asked for. */
+export function requestUrl(incoming, headers) {
+  const scheme = incoming.scheme();
+  const protocol = scheme && scheme.tag === 'HTTPS' ? 'https' : 'http';
+  const host = incoming.authority() || headers.find(([k]) => k === 'host')?.[1] || 'localhost';
+  return `${protocol}://${host}${incoming.pathWithQuery() || '/'}`;
+}
+
+/** The request body as a web ReadableStream of Uint8Array chunks. */
+export function requestBodyStream(incoming) {
+  const body = incoming.consume();
+  const stream = body.stream();
+  let done = false;
+  const close = () => {
+    if (done) return;
+    done = true;
+    stream[Symbol.dispose]?.();
+    dropIncomingBody(body);
+  };
+  return new ReadableStream({
+    pull(controller) {
+      try {
+        const chunk = stream.blockingRead(READ_CHUNK);
+        if (chunk.length > 0) controller.enqueue(chunk);
+      } catch (error) {
+        // `closed` is the end of the body; anything else ends it too.
+        close();
+        controller.close();
+      }
+    },
+    cancel() {
+      close();
+    },
+  });
+}
+
+function dropIncomingBody(incomingBody) {
+  try {
+    incomingBody[Symbol.dispose]?.();
+  } catch (_) {
+    // already gone
+  }
+}
+
+/** Send `status` and `headers` ([name, value] text pairs); returns a writer. */
+export function startResponse(responseOut, status, headers, sendBody = true) {
+  const entries = [];
+  for (const [name, value] of headers) {
+    if (!FORBIDDEN.has(name.toLowerCase())) entries.push([name, encoder.encode(String(value))]);
+  }
+  const response = new OutgoingResponse(Fields.fromList(entries));
+  response.setStatusCode(status);
+  const body = response.body();
+  ResponseOutparam.set(responseOut, { tag: 'ok', val: response });
+  const stream = body.write();
+  let clientGone = false;
+  return {
+    write(chunk) {
+      if (!sendBody || clientGone || !chunk || chunk.length === 0) return;
+      const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
+      try {
+        for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
+          stream.blockingWriteAndFlush(bytes.subarray(at, at + WRITE_CHUNK));
+        }
+      } catch (_) {
+        clientGone = true;
+        console.error('fabricks: the client went away; the rest of the response is dropped');
+      }
+    },
+    finish() {
+      stream[Symbol.dispose]?.();
+      try {
+        OutgoingBody.finish(body, undefined);
+      } catch (error) {
+        // A HEAD response keeps its Content-Length but sends no body.
+        if (sendBody && !clientGone) throw error;
+      }
+    },
+    abort() {
+      stream[Symbol.dispose]?.();
+      body[Symbol.dispose]?.();
+    },
+  };
+}
+
+/** Answer with a plain-text error (nothing was sent yet). */
+export function failResponse(responseOut, status = 500, message = 'Internal Server Error\n') {
+  const writer = startResponse(responseOut, status, [['content-type', 'text/plain; charset=utf-8'], ['content-length', String(encoder.encode(message).length)]]);
+  writer.write(message);
+  writer.finish();
+}

@@ -1,0 +1,112 @@
+//! The Node.js builder: install the app's npm dependencies, bundle the app
+//! with the JS adapter (esbuild), and turn the bundle into a
+//! `wasi:http/proxy` component (componentize-js, StarlingMonkey).
+
+use crate::fabrickfile::NodeApp;
+use crate::progress::Progress;
+use crate::toolchain::NodeToolchain;
+use crate::{BuildContext, adapters, app_files, process, wit};
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::process::Command;
+
+pub const STEPS: usize = 4;
+
+pub fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Progress) -> Result<()> {
+    let step = progress.step(&format!("toolchain: componentize-js {}, esbuild {}", crate::toolchain::COMPONENTIZE_JS_VERSION, crate::toolchain::ESBUILD_VERSION));
+    let (toolchain, installed) = NodeToolchain::provision(&ctx.cache_dir)?;
+    step.done(if installed { "installed into the cache" } else { "cached" });
+
+    // node runs in the build folder: every path it gets is absolute.
+    let build_dir = std::path::absolute(&ctx.work_dir).context("resolving the build folder")?;
+    let output = &std::path::absolute(output).context("resolving the output path")?;
+    let deps_dir = build_dir.join("deps");
+    let step = progress.step("dependencies (npm)");
+    let summary = install_dependencies(&ctx.spec.dir, &deps_dir)?;
+    step.done(&summary);
+
+    let step = progress.step("staging the app and the JS adapter");
+    let app_dir = build_dir.join("app");
+    let staged = app_files::copy_to(&ctx.spec.dir, &app_dir)?;
+    let adapter_dir = build_dir.join("adapter");
+    adapters::write_node_package(&adapter_dir)?;
+    let wit_dir = build_dir.join("wit");
+    wit::write_with_version(&wit_dir, wit::STARLINGMONKEY_WASI_VERSION)?;
+    let settings = serde_json::json!({
+        "toolchainDir": toolchain.dir(),
+        "buildDir": build_dir,
+        "adapterDir": adapter_dir,
+        "depsDir": deps_dir,
+        "appPath": app_dir.join(&app.app),
+        "app": app.app,
+        "handler": app.handler,
+        "framework": app.framework,
+        "witDir": wit_dir,
+        "world": format!("wasi:http/proxy@{}", wit::STARLINGMONKEY_WASI_VERSION),
+        "output": output.with_extension("wasm.partial"),
+    });
+    let settings_path = build_dir.join("build-settings.json");
+    std::fs::write(&settings_path, serde_json::to_string_pretty(&settings)?).context("writing the build settings")?;
+    step.done(&format!("{staged} app files; the entry serves the export {:?} of {} ({})", app.handler, app.app, app.framework));
+
+    let step = progress.step("esbuild bundle, then componentize-js");
+    let result = Command::new("node")
+        .arg(adapter_dir.join("build.mjs"))
+        .arg(&settings_path)
+        .current_dir(&build_dir)
+        .output()
+        .context("starting node")?;
+    if !result.status.success() {
+        bail!(
+            "{}: building the Node.js component failed:\n{}",
+            ctx.spec.origin.display(),
+            process::tail(&result, 40)
+        );
+    }
+    std::fs::rename(output.with_extension("wasm.partial"), output).with_context(|| format!("moving the component to {}", output.display()))?;
+    let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
+    step.done(&format!("{} ({:.1} MB)", output.display(), size as f64 / 1e6));
+    Ok(())
+}
+
+/// `npm ci` (with a lock file) or `npm install`, production dependencies
+/// only, into `deps_dir`; skipped while package.json and the lock are unchanged.
+fn install_dependencies(app_dir: &Path, deps_dir: &Path) -> Result<String> {
+    let manifest = app_dir.join("package.json");
+    if !manifest.is_file() {
+        return Ok("no package.json".into());
+    }
+    let lock = app_dir.join("package-lock.json");
+    let mut hasher = Sha256::new();
+    for file in [&manifest, &lock] {
+        if let Ok(bytes) = std::fs::read(file) {
+            hasher.update(&bytes);
+        }
+        hasher.update([0]);
+    }
+    let stamp = format!("{:x}", hasher.finalize());
+    let stamp_path = deps_dir.join(".fabricks-deps");
+    if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        return Ok("unchanged since the last build".into());
+    }
+    if deps_dir.exists() {
+        std::fs::remove_dir_all(deps_dir).with_context(|| format!("clearing {}", deps_dir.display()))?;
+    }
+    std::fs::create_dir_all(deps_dir).with_context(|| format!("creating {}", deps_dir.display()))?;
+    std::fs::copy(&manifest, deps_dir.join("package.json")).context("copying package.json")?;
+    let command = if lock.is_file() {
+        std::fs::copy(&lock, deps_dir.join("package-lock.json")).context("copying package-lock.json")?;
+        "ci"
+    } else {
+        "install"
+    };
+    process::run(
+        Command::new("npm")
+            .args([command, "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(deps_dir),
+        &format!("installing the app's npm dependencies (npm {command})"),
+    )?;
+    std::fs::write(&stamp_path, stamp).context("recording the installed dependencies")?;
+    Ok(format!("installed with npm {command}"))
+}
