@@ -100,6 +100,49 @@ fn hono() {
 }
 
 #[test]
+fn express() {
+    check_the_contract("examples/express", "Hello from Express!");
+}
+
+#[test]
+fn express_takes_big_and_binary_bodies_and_refuses_bad_json() {
+    let server = serve("examples/express");
+    let addr = server.addr;
+    let upload: Vec<u8> = (0..(1u32 << 20)).map(|i| (i * 31 % 256) as u8).collect();
+    let response = request(addr, "POST", "/upload", &[("Content-Type", "application/octet-stream")], &upload);
+    assert_eq!(response.status, 200, "{}", response.text());
+    use sha2::Digest;
+    let digest = format!("{:x}", sha2::Sha256::digest(&upload));
+    assert_eq!(response.json(), serde_json::json!({"length": 1 << 20, "sha256": digest}));
+
+    let binary = server.get("/binary");
+    assert_eq!(binary.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(binary.body, (0..1024).map(|i| (i % 256) as u8).collect::<Vec<u8>>());
+
+    let bad = request(addr, "POST", "/echo", &[("Content-Type", "application/json")], b"{not json");
+    assert_eq!((bad.status, bad.text().as_str()), (400, "Bad Request"));
+}
+
+#[test]
+fn express_etags_equal_what_express_computes_on_node() {
+    let server = serve("examples/express");
+    // The etag package Express itself uses, from the app's own installed
+    // dependencies, run by Node on the same bodies.
+    let deps = repo_path("examples/express/.fabricks/build/express/deps/node_modules/etag");
+    for path in ["/", "/users/42?tag=a", "/binary"] {
+        let response = server.get(path);
+        let body_file = std::env::temp_dir().join(format!("fabricks-etag-{}-{}", std::process::id(), path.len()));
+        std::fs::write(&body_file, &response.body).unwrap();
+        let script = format!(
+            "const etag = require({deps:?}); process.stdout.write(etag(require('fs').readFileSync({body_file:?}), {{ weak: true }}))",
+        );
+        let node = std::process::Command::new("node").args(["-e", &script]).output().expect("running node");
+        assert!(node.status.success(), "{}", String::from_utf8_lossy(&node.stderr));
+        assert_eq!(response.header("etag"), Some(String::from_utf8_lossy(&node.stdout).as_ref()), "{path}");
+    }
+}
+
+#[test]
 fn fastapi_validates_injects_and_documents() {
     let server = serve("examples/fastapi");
     let addr = server.addr;

@@ -4,8 +4,9 @@
 // loaded from the toolchain directory the settings name.
 
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 const settings = JSON.parse(await readFile(process.argv[2], 'utf8'));
 
@@ -30,6 +31,57 @@ await writeFile(
 
 const esbuild = await load('esbuild');
 const bundle = join(settings.buildDir, 'bundle.js');
+const toolchainModules = join(settings.toolchainDir, 'node_modules');
+const shims = join(settings.adapterDir, 'shims');
+
+// Node built-ins: fabricks' own shims where the guest needs behaviour of its
+// own, node-stdlib-browser's polyfills for the rest.
+const require = createRequire(join(settings.toolchainDir, 'package.json'));
+const stdlib = require('node-stdlib-browser');
+const OWN = { http: 'http.js', https: 'http.js', net: 'net.js', fs: 'fs.js', 'fs/promises': 'fs.js', async_hooks: 'async_hooks.js', diagnostics_channel: 'diagnostics_channel.js', crypto: 'crypto.js' };
+const builtins = {
+  name: 'fabricks-node-builtins',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (OWN[name]) return { path: join(shims, OWN[name]) };
+      const polyfill = stdlib[name];
+      // Some entries name a package folder: resolve it to its entry file.
+      if (polyfill) return { path: require.resolve(polyfill) };
+      if (args.path.startsWith('node:')) return { path: stdlib.fs ?? join(shims, 'fs.js') };
+      return undefined;
+    });
+  },
+};
+
+// SpiderMonkey here has no Unicode property data: `\p{...}` in a regular
+// expression literal (path-to-regexp 8, Express 5) is rewritten into plain
+// character classes at bundle time.
+const rewritePattern = require('regexpu-core');
+const REGEX_LITERAL = /\/((?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^\/\\\n\[])+)\/([dgimsuvy]*)/g;
+const hasPropertyEscape = (text) => /\\[pP]\{/.test(text);
+function rewriteLine(line) {
+  return line.replace(REGEX_LITERAL, (literal, pattern, flags) => {
+    if (!hasPropertyEscape(pattern) || (!flags.includes('u') && !flags.includes('v'))) return literal;
+    const rewritten = rewritePattern(pattern, flags, { unicodePropertyEscapes: 'transform', unicodeSetsFlag: 'transform' });
+    return `/${rewritten}/${flags.replace('v', 'u')}`;
+  });
+}
+const unicodeProperties = {
+  name: 'fabricks-unicode-properties',
+  setup(build) {
+    build.onLoad({ filter: /\.[cm]?js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!hasPropertyEscape(source)) return undefined;
+      const contents = source
+        .split('\n')
+        .map((line) => (hasPropertyEscape(line) ? rewriteLine(line) : line))
+        .join('\n');
+      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 step('bundling with esbuild');
 await esbuild.build({
   entryPoints: [entry],
@@ -40,8 +92,11 @@ await esbuild.build({
   target: 'es2022',
   conditions: ['worker', 'browser'],
   mainFields: ['browser', 'module', 'main'],
-  nodePaths: [join(settings.depsDir, 'node_modules')],
+  nodePaths: [join(settings.depsDir, 'node_modules'), toolchainModules],
   external: ['wasi:*'],
+  plugins: [builtins, unicodeProperties],
+  inject: [join(shims, 'globals.js')],
+  define: { 'process.env.NODE_ENV': '"production"' },
   logLevel: 'error',
 });
 

@@ -3,50 +3,60 @@
 
 import { failResponse, requestBodyStream, requestHeaders, requestMethod, requestUrl, startResponse } from './wasi-http.js';
 
+/** The incoming WASI request as a web Request (method and body stream). */
+export function webRequest(incoming) {
+  const method = requestMethod(incoming);
+  const headers = requestHeaders(incoming);
+  const url = requestUrl(incoming, headers);
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const body = hasBody ? requestBodyStream(incoming) : null;
+  return new Request(url, { method, headers, body, duplex: 'half' });
+}
+
+/** Send a web Response through WASI: head first, then the body as it comes. */
+export async function sendWebResponse(responseOut, response, method) {
+  if (!(response instanceof Response)) {
+    console.error('fabricks: the app did not produce a Response');
+    failResponse(responseOut);
+    return;
+  }
+  const pairs = [];
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') pairs.push([name, value]);
+  });
+  for (const cookie of response.headers.getSetCookie?.() ?? []) pairs.push(['set-cookie', cookie]);
+  const writer = startResponse(responseOut, response.status, pairs, method !== 'HEAD');
+  try {
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        writer.write(value);
+      }
+    }
+  } catch (error) {
+    console.error('fabricks: the response body failed:', error && error.stack ? error.stack : error);
+    writer.abort();
+    return;
+  }
+  writer.finish();
+}
+
 export function fetchHandler(app) {
   const fetch = typeof app === 'function' ? app : app.fetch.bind(app);
   return {
     async handle(incoming, responseOut) {
-      const method = requestMethod(incoming);
-      const headers = requestHeaders(incoming);
-      const url = requestUrl(incoming, headers);
-      const hasBody = method !== 'GET' && method !== 'HEAD';
-      const body = hasBody ? requestBodyStream(incoming) : null;
+      const request = webRequest(incoming);
       let response;
       try {
-        response = await fetch(new Request(url, { method, headers, body, duplex: 'half' }));
+        response = await fetch(request);
       } catch (error) {
         console.error('fabricks: the app failed:', error && error.stack ? error.stack : error);
         failResponse(responseOut);
         return;
       }
-      if (!(response instanceof Response)) {
-        console.error('fabricks: the app did not return a Response');
-        failResponse(responseOut);
-        return;
-      }
-      const pairs = [];
-      response.headers.forEach((value, name) => {
-        if (name === 'set-cookie') return;
-        pairs.push([name, value]);
-      });
-      for (const cookie of response.headers.getSetCookie?.() ?? []) pairs.push(['set-cookie', cookie]);
-      const writer = startResponse(responseOut, response.status, pairs, method !== 'HEAD');
-      try {
-        if (response.body) {
-          const reader = response.body.getReader();
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            writer.write(value);
-          }
-        }
-      } catch (error) {
-        console.error('fabricks: the response body failed:', error && error.stack ? error.stack : error);
-        writer.abort();
-        return;
-      }
-      writer.finish();
+      await sendWebResponse(responseOut, response, request.method);
     },
   };
 }

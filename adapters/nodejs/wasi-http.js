@@ -52,7 +52,9 @@ export function requestBodyStream(incoming) {
     pull(controller) {
       try {
         const chunk = stream.blockingRead(READ_CHUNK);
-        if (chunk.length > 0) controller.enqueue(chunk);
+        // A Uint8Array of this realm: what the engine returns may not pass
+        // `instanceof Uint8Array` (Node stream polyfills check that).
+        if (chunk.length > 0) controller.enqueue(new Uint8Array(chunk));
       } catch (error) {
         // `closed` is the end of the body; anything else ends it too.
         close();

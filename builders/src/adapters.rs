@@ -20,14 +20,24 @@ pub const NODE_PACKAGE: &[(&str, &str)] = &[
     ("wasi-http.js", include_str!("../../adapters/nodejs/wasi-http.js")),
     ("fetch-bridge.js", include_str!("../../adapters/nodejs/fetch-bridge.js")),
     ("handler.js", include_str!("../../adapters/nodejs/handler.js")),
+    ("node-bridge.js", include_str!("../../adapters/nodejs/node-bridge.js")),
+    ("listener.js", include_str!("../../adapters/nodejs/listener.js")),
     ("build.mjs", include_str!("../../adapters/nodejs/build.mjs")),
+    ("shims/globals.js", include_str!("../../adapters/nodejs/shims/globals.js")),
+    ("shims/http.js", include_str!("../../adapters/nodejs/shims/http.js")),
+    ("shims/net.js", include_str!("../../adapters/nodejs/shims/net.js")),
+    ("shims/fs.js", include_str!("../../adapters/nodejs/shims/fs.js")),
+    ("shims/async_hooks.js", include_str!("../../adapters/nodejs/shims/async_hooks.js")),
+    ("shims/diagnostics_channel.js", include_str!("../../adapters/nodejs/shims/diagnostics_channel.js")),
+    ("shims/crypto.js", include_str!("../../adapters/nodejs/shims/crypto.js")),
 ];
 
 /// Write the Node.js adapter into `dir`.
 pub fn write_node_package(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     for (name, text) in NODE_PACKAGE {
-        std::fs::write(dir.join(name), text).with_context(|| format!("writing {}", dir.join(name).display()))?;
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).with_context(|| format!("creating {}", path.parent().unwrap().display()))?;
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }

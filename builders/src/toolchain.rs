@@ -5,6 +5,7 @@
 
 use crate::process;
 use anyhow::{Context, Result, bail};
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -92,7 +93,24 @@ impl NodeToolchain {
                 );
             }
         }
-        let dir = cache.join("toolchains").join(format!("nodejs-componentize-js-{COMPONENTIZE_JS_VERSION}-esbuild-{ESBUILD_VERSION}"));
+        let manifest = serde_json::json!({
+            "name": "fabricks-node-toolchain",
+            "private": true,
+            "dependencies": {
+                "@bytecodealliance/componentize-js": COMPONENTIZE_JS_VERSION,
+                "@bytecodealliance/preview2-shim": PREVIEW2_SHIM_VERSION,
+                "esbuild": ESBUILD_VERSION,
+                // Node built-ins for the guest, and the req/res classes over web streams.
+                "node-stdlib-browser": "1.3.1",
+                "fetch-to-node": "2.1.0",
+                "@noble/hashes": "2.4.0",
+                // Rewrites \p{...} in regular expressions at bundle time.
+                "regexpu-core": "6.5.4",
+            }
+        });
+        let manifest_text = serde_json::to_string_pretty(&manifest)?;
+        let pins = format!("{:x}", sha2::Sha256::digest(manifest_text.as_bytes()));
+        let dir = cache.join("toolchains").join(format!("nodejs-componentize-js-{COMPONENTIZE_JS_VERSION}-{}", &pins[..12]));
         let toolchain = NodeToolchain { dir };
         let ready_marker = toolchain.dir.join(".fabricks-ready");
         if ready_marker.is_file() {
@@ -102,16 +120,7 @@ impl NodeToolchain {
             std::fs::remove_dir_all(&toolchain.dir).with_context(|| format!("removing the unfinished toolchain at {}", toolchain.dir.display()))?;
         }
         std::fs::create_dir_all(&toolchain.dir).with_context(|| format!("creating {}", toolchain.dir.display()))?;
-        let manifest = serde_json::json!({
-            "name": "fabricks-node-toolchain",
-            "private": true,
-            "dependencies": {
-                "@bytecodealliance/componentize-js": COMPONENTIZE_JS_VERSION,
-                "@bytecodealliance/preview2-shim": PREVIEW2_SHIM_VERSION,
-                "esbuild": ESBUILD_VERSION,
-            }
-        });
-        std::fs::write(toolchain.dir.join("package.json"), serde_json::to_string_pretty(&manifest)?)
+        std::fs::write(toolchain.dir.join("package.json"), &manifest_text)
             .context("writing the toolchain's package.json")?;
         process::run(
             Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&toolchain.dir),

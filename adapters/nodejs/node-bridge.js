@@ -1,0 +1,74 @@
+// The Node bridge: serves `(req, res)` listeners (Express, Connect, a
+// function passed to `http.createServer`) with Node-style request and
+// response objects over web streams (fetch-to-node), and streams what the
+// app writes back through WASI.
+
+import { EventEmitter } from 'events';
+import { toFetchResponse, toReqRes } from 'fetch-to-node';
+import { failResponse, requestBodyStream, requestHeaders, requestMethod, requestUrl } from './wasi-http.js';
+import { sendWebResponse } from './fetch-bridge.js';
+
+/** What toReqRes reads of a request, with every header as the client sent
+ * it (a web Request would drop Content-Length, which body parsers need). */
+function nodeRequest(incoming) {
+  const method = requestMethod(incoming);
+  const headers = requestHeaders(incoming);
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const body = hasBody ? requestBodyStream(incoming) : new ReadableStream({ start: (c) => c.close() });
+  return { url: requestUrl(incoming, headers), method, headers, body };
+}
+
+/** The connection as Node code sees it: open, plain HTTP, with the client's
+ * address from the host's `spin-client-addr`. (on-finished, and so
+ * body-parser, treat a request without a readable socket as finished.) */
+function socketFor(headers) {
+  const client = headers.find(([name]) => name === 'spin-client-addr')?.[1] ?? '';
+  const at = client.lastIndexOf(':');
+  const socket = new EventEmitter();
+  Object.assign(socket, {
+    readable: true,
+    writable: true,
+    encrypted: false,
+    remoteAddress: at > 0 ? client.slice(0, at).replace(/^\[|\]$/g, '') : undefined,
+    remotePort: at > 0 ? Number(client.slice(at + 1)) : undefined,
+    remoteFamily: client.startsWith('[') ? 'IPv6' : 'IPv4',
+    destroy() {
+      this.readable = false;
+      this.writable = false;
+    },
+    setTimeout() {
+      return this;
+    },
+    setNoDelay() {
+      return this;
+    },
+    setKeepAlive() {
+      return this;
+    },
+  });
+  return socket;
+}
+
+export function nodeHandler(listener) {
+  return {
+    async handle(incoming, responseOut) {
+      const request = nodeRequest(incoming);
+      const { req, res } = toReqRes(request);
+      const socket = socketFor(request.headers);
+      for (const target of [req, res]) {
+        Object.defineProperty(target, 'socket', { value: socket, configurable: true, writable: true });
+        Object.defineProperty(target, 'connection', { value: socket, configurable: true, writable: true });
+      }
+      let response;
+      try {
+        listener(req, res);
+        response = await toFetchResponse(res);
+      } catch (error) {
+        console.error('fabricks: the app failed:', error && error.stack ? error.stack : error);
+        failResponse(responseOut);
+        return;
+      }
+      await sendWebResponse(responseOut, response, request.method);
+    },
+  };
+}
