@@ -104,23 +104,47 @@ fn express() {
     check_the_contract("examples/express", "Hello from Express!");
 }
 
-#[test]
-fn express_takes_big_and_binary_bodies_and_refuses_bad_json() {
-    let server = serve("examples/express");
+/// What the Node examples add to the contract: a 1 MiB binary upload, a
+/// binary response, bad JSON refused with 400 by the app's error handling,
+/// and the app's own 404 page.
+fn check_bodies(example: &'static str) {
+    let server = serve(example);
     let addr = server.addr;
+    let missing = server.get("/no/such/page");
+    assert_eq!((missing.status, missing.text().as_str()), (404, "Not Found"), "{example}: custom 404");
     let upload: Vec<u8> = (0..(1u32 << 20)).map(|i| (i * 31 % 256) as u8).collect();
     let response = request(addr, "POST", "/upload", &[("Content-Type", "application/octet-stream")], &upload);
-    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.status, 200, "{example}: {}", response.text());
     use sha2::Digest;
     let digest = format!("{:x}", sha2::Sha256::digest(&upload));
-    assert_eq!(response.json(), serde_json::json!({"length": 1 << 20, "sha256": digest}));
+    assert_eq!(response.json(), serde_json::json!({"length": 1 << 20, "sha256": digest}), "{example}");
 
     let binary = server.get("/binary");
-    assert_eq!(binary.header("content-type"), Some("application/octet-stream"));
-    assert_eq!(binary.body, (0..1024).map(|i| (i % 256) as u8).collect::<Vec<u8>>());
+    assert_eq!(binary.header("content-type"), Some("application/octet-stream"), "{example}");
+    assert_eq!(binary.body, (0..1024).map(|i| (i % 256) as u8).collect::<Vec<u8>>(), "{example}");
 
     let bad = request(addr, "POST", "/echo", &[("Content-Type", "application/json")], b"{not json");
-    assert_eq!((bad.status, bad.text().as_str()), (400, "Bad Request"));
+    assert_eq!((bad.status, bad.text().as_str()), (400, "Bad Request"), "{example}");
+}
+
+#[test]
+fn express_takes_big_and_binary_bodies_and_refuses_bad_json() {
+    check_bodies("examples/express");
+}
+
+#[test]
+fn fastify() {
+    check_the_contract("examples/fastify", "Hello from Fastify!");
+}
+
+#[test]
+fn fastify_takes_big_and_binary_bodies_and_refuses_bad_json() {
+    check_bodies("examples/fastify");
+}
+
+#[test]
+fn hono_takes_big_and_binary_bodies_and_refuses_bad_json() {
+    check_bodies("examples/hono");
 }
 
 #[test]
@@ -172,4 +196,22 @@ fn an_asgi_app_gets_its_lifespan_state_in_every_request() {
     assert_eq!(state["greeting"], "set at startup");
     // A fresh instance per request (the default): startup ran for this one.
     assert_eq!(state["requests"], 1);
+}
+
+#[test]
+fn node_apps_serve_many_requests_from_one_instance() {
+    // The adapter exports its own incoming-handler (not the fetch event), so
+    // an instance can be reused; Fastify's deferred start runs only once.
+    for example in ["examples/hono", "examples/express", "examples/fastify"] {
+        build_once(example);
+        let server = Server::start(&repo_path(example), &["--max-instance-reuse-count", "100"]);
+        for id in 0..20 {
+            let user = server.get(&format!("/users/{id}?tag=t{id}"));
+            assert_eq!(user.status, 200, "{example}: request {id}: {}", user.text());
+            assert_eq!(user.json()["id"], id, "{example}");
+            assert_eq!(user.json()["tags"], serde_json::json!([format!("t{id}")]), "{example}");
+        }
+        let log = server.stderr();
+        assert!(!log.contains("dropped after an error"), "{example}: an instance failed:\n{log}");
+    }
 }

@@ -38,17 +38,21 @@ const shims = join(settings.adapterDir, 'shims');
 // own, node-stdlib-browser's polyfills for the rest.
 const require = createRequire(join(settings.toolchainDir, 'package.json'));
 const stdlib = require('node-stdlib-browser');
-const OWN = { http: 'http.js', https: 'http.js', net: 'net.js', fs: 'fs.js', 'fs/promises': 'fs.js', async_hooks: 'async_hooks.js', diagnostics_channel: 'diagnostics_channel.js', crypto: 'crypto.js' };
+const OWN = {
+  http: 'http.js', https: 'http.js', net: 'net.js', fs: 'fs.js', 'fs/promises': 'fs.js', async_hooks: 'async_hooks.js',
+  diagnostics_channel: 'diagnostics_channel.js', crypto: 'crypto.js', perf_hooks: 'perf_hooks.js',
+  worker_threads: 'unavailable.js',
+};
 const builtins = {
   name: 'fabricks-node-builtins',
   setup(build) {
-    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+    build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
       if (OWN[name]) return { path: join(shims, OWN[name]) };
       const polyfill = stdlib[name];
       // Some entries name a package folder: resolve it to its entry file.
       if (polyfill) return { path: require.resolve(polyfill) };
-      if (args.path.startsWith('node:')) return { path: stdlib.fs ?? join(shims, 'fs.js') };
+      if (args.path.startsWith('node:')) return { path: join(shims, 'unavailable.js') };
       return undefined;
     });
   },

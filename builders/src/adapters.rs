@@ -30,6 +30,8 @@ pub const NODE_PACKAGE: &[(&str, &str)] = &[
     ("shims/async_hooks.js", include_str!("../../adapters/nodejs/shims/async_hooks.js")),
     ("shims/diagnostics_channel.js", include_str!("../../adapters/nodejs/shims/diagnostics_channel.js")),
     ("shims/crypto.js", include_str!("../../adapters/nodejs/shims/crypto.js")),
+    ("shims/perf_hooks.js", include_str!("../../adapters/nodejs/shims/perf_hooks.js")),
+    ("shims/unavailable.js", include_str!("../../adapters/nodejs/shims/unavailable.js")),
 ];
 
 /// Write the Node.js adapter into `dir`.

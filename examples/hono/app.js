@@ -10,7 +10,27 @@ app.get('/users/:id{[0-9]+}', (c) =>
   c.json({ id: Number(c.req.param('id')), tags: c.req.queries('tag') ?? [], verbose: c.req.query('verbose') ?? null }),
 );
 
-app.post('/echo', async (c) => c.json({ received: await c.req.json() }));
+app.post('/echo', async (c) => {
+  let received;
+  try {
+    received = await c.req.json();
+  } catch {
+    return c.text('Bad Request', 400);
+  }
+  return c.json({ received });
+});
+
+app.post('/upload', async (c) => {
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+  const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  return c.json({ length: body.length, sha256 });
+});
+
+app.get('/binary', (c) => {
+  const bytes = new Uint8Array(1024).map((_, i) => i % 256);
+  return c.body(bytes, 200, { 'Content-Type': 'application/octet-stream' });
+});
 
 app.post('/form', async (c) => {
   const form = await c.req.parseBody({ all: true });
@@ -21,6 +41,8 @@ app.post('/form', async (c) => {
 app.get('/boom', () => {
   throw new Error('this view fails on purpose');
 });
+
+app.notFound((c) => c.text('Not Found', 404));
 
 app.onError((error, c) => {
   console.error(`error: ${error.message}`);

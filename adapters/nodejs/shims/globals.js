@@ -45,8 +45,47 @@ process.hrtime = process.hrtime || ((previous) => {
 });
 process.hrtime.bigint = process.hrtime.bigint || (() => BigInt(Math.floor(performance.now() * 1e6)));
 
-const setImmediateShim = (fn, ...args) => setTimeout(fn, 0, ...args);
-const clearImmediateShim = (handle) => clearTimeout(handle);
+// The app's top level runs while the build snapshots the engine, where
+// timers are refused. Callbacks scheduled then (setTimeout, setImmediate,
+// process.nextTick: Fastify's plugin loader, for one) wait in a queue that
+// the first request runs (`finishInitialization`).
+const deferred = [];
+let initializing = true;
+const engineSetTimeout = globalThis.setTimeout;
+const engineClearTimeout = globalThis.clearTimeout;
+
+function defer(fn, args) {
+  const handle = { fn, args, cancelled: false, fabricksDeferred: true };
+  deferred.push(handle);
+  return handle;
+}
+
+globalThis.setTimeout = function setTimeout(fn, delay, ...args) {
+  return initializing ? defer(fn, args) : engineSetTimeout(fn, delay, ...args);
+};
+globalThis.clearTimeout = function clearTimeout(handle) {
+  if (handle && handle.fabricksDeferred) handle.cancelled = true;
+  else engineClearTimeout(handle);
+};
+process.nextTick = function nextTick(fn, ...args) {
+  if (initializing) defer(fn, args);
+  else queueMicrotask(() => fn(...args));
+};
+const setImmediateShim = (fn, ...args) => globalThis.setTimeout(fn, 0, ...args);
+const clearImmediateShim = (handle) => globalThis.clearTimeout(handle);
+
+/** Run what the app scheduled during initialization; called once, by the
+ * first request. */
+export async function finishInitialization() {
+  initializing = false;
+  while (deferred.length > 0) {
+    for (const handle of deferred.splice(0)) {
+      if (!handle.cancelled) handle.fn(...handle.args);
+    }
+    await new Promise((resolve) => engineSetTimeout(resolve, 0));
+  }
+}
+globalThis.__fabricksFinishInitialization = finishInitialization;
 
 const global = globalThis;
 
