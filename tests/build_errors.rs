@@ -61,3 +61,24 @@ fn pydantic_v2_is_refused_before_componentizing_with_the_pins_that_work() {
         assert!(!stderr.contains("componentize-py: snapshotting"), "it should fail before componentizing:\n{stderr}");
     }
 }
+
+#[test]
+fn without_node_on_path_a_node_build_says_what_to_install() {
+    let dir = support::scratch_app(
+        "no-node",
+        &[
+            ("Fabrickfile", "[from]\nsource = \"nodejs\"\n[nodejs]\nframework = \"hono\"\napp = \"app.js\"\n"),
+            ("app.js", "export default { fetch: () => new Response('hi') };\n"),
+        ],
+    );
+    let output = Command::new(support::binary())
+        .args(["build", dir.to_str().unwrap()])
+        .env("PATH", "/nonexistent")
+        .env("FABRICKS_CACHE_DIR", dir.join("cache"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("needs node on PATH"), "{stderr}");
+    assert!(stderr.contains("fix: install Node.js"), "{stderr}");
+}
