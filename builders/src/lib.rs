@@ -181,8 +181,13 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     hasher.update(toolchain::COMPONENTIZE_PY_VERSION);
     hasher.update(toolchain::COMPONENTIZE_JS_VERSION);
     hasher.update(format!("{:?}", spec.source));
-    let sources = adapters::PYTHON_PACKAGE.iter().chain(adapters::NODE_PACKAGE).chain(wit::WIT_FILES);
-    for (name, text) in sources {
+    // Only what this component's build reads: its own language's adapter.
+    let adapter: &[(&str, &str)] = match &spec.source {
+        AppSource::Python(_) => adapters::PYTHON_PACKAGE,
+        AppSource::NodeJs(_) => adapters::NODE_PACKAGE,
+        AppSource::Wasm { .. } | AppSource::Custom(_) => &[],
+    };
+    for (name, text) in adapter.iter().chain(wit::WIT_FILES) {
         hasher.update(name);
         hasher.update(text);
     }
