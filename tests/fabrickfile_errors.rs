@@ -62,6 +62,18 @@ fn a_path_escaping_the_app_directory_is_refused() {
 }
 
 #[test]
+fn files_escaping_the_app_directory_are_refused() {
+    let dir = support::scratch_app(
+        "files-traversal",
+        &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\n[files]\n\"../../etc\" = \"/etc\"\n")],
+    );
+    let output = support::run(&["convert", dir.to_str().unwrap(), "-o", dir.join("out.toml").to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("[files]") && stderr.contains("outside the app directory") && stderr.contains("fix:"), "{stderr}");
+}
+
+#[test]
 fn a_missing_requirements_file_is_reported() {
     let dir = support::scratch_app("no-reqs", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\nrequirements = \"reqs.txt\"\n")]);
     let stderr = build_fails(&dir);

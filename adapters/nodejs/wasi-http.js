@@ -56,9 +56,11 @@ export function requestBodyStream(incoming) {
         // `instanceof Uint8Array` (Node stream polyfills check that).
         if (chunk.length > 0) controller.enqueue(new Uint8Array(chunk));
       } catch (error) {
-        // `closed` is the end of the body; anything else ends it too.
         close();
-        controller.close();
+        // `closed` is the end of the body; anything else (cut off at the
+        // host's limit, client gone) must not pass for the whole body.
+        if (error?.payload?.tag === 'closed' || error?.tag === 'closed') controller.close();
+        else controller.error(new Error('the request body could not be read to its end'));
       }
     },
     cancel() {

@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 use clap::Args;
 use fabricks_trigger::engine::EngineSettings;
-use fabricks_trigger::{Limits, ServeOptions};
+use fabricks_trigger::{Limits, ServeOptions, ServerLimits};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -25,6 +25,18 @@ pub struct ServeArgs {
     /// Requests one instance serves before a fresh one takes over (1: a fresh instance per request).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_instance_reuse_count: u64,
+    /// Request bodies larger than this get a 413 (suffixes k, m, g).
+    #[arg(long, value_name = "BYTES", default_value = "64m", value_parser = parse_bytes)]
+    pub max_request_body_size: usize,
+    /// The most bytes of request line and headers; beyond, a 431.
+    #[arg(long, value_name = "BYTES", default_value = "64k", value_parser = parse_bytes)]
+    pub max_header_size: usize,
+    /// Requests handled at once; more wait in line (see --max-queue-wait), then get a 503.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_concurrent_requests: u64,
+    /// Seconds a request may wait in line for a free slot before it gets a 503.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub max_queue_wait: f64,
     /// Do not use the pooling instance allocator.
     #[arg(long)]
     pub disable_pooling: bool,
@@ -42,6 +54,9 @@ impl ServeArgs {
         if !(self.request_timeout > 0.0 && self.request_timeout.is_finite()) {
             bail!("--request-timeout {}: must be a positive number of seconds", self.request_timeout);
         }
+        if !(self.max_queue_wait >= 0.0 && self.max_queue_wait.is_finite()) {
+            bail!("--max-queue-wait {}: must be zero or a positive number of seconds", self.max_queue_wait);
+        }
         Ok(ServeOptions {
             listen: self.listen,
             find_free_port: self.find_free_port,
@@ -49,7 +64,13 @@ impl ServeArgs {
                 request_timeout: Duration::from_secs_f64(self.request_timeout),
                 max_instance_memory: self.max_instance_memory,
                 max_instance_reuse_count: self.max_instance_reuse_count as usize,
+                max_request_body: self.max_request_body_size as u64,
                 ..Limits::default()
+            },
+            server_limits: ServerLimits {
+                max_header_size: self.max_header_size,
+                max_concurrent_requests: self.max_concurrent_requests as usize,
+                queue_timeout: Duration::from_secs_f64(self.max_queue_wait),
             },
             engine: self.engine(),
             code_cache_dir: (!self.disable_cache).then(super::project::code_cache_dir),

@@ -7,6 +7,7 @@
 
 use crate::app::{AppComponent, FileMount};
 use crate::limits::Limits;
+use crate::outbound::{self, AllowedHost};
 use anyhow::{Context, Result, bail};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -49,34 +50,42 @@ impl WasiHttpView for Host {
     }
 }
 
-/// Outbound HTTP from the guest: refused (no component is granted any yet).
+/// Outbound HTTP from the guest: sent only to the hosts the component is
+/// allowed (its `allowed_outbound_hosts`); anything else is refused, logged,
+/// and reported to the guest as `HTTP-request-denied`.
 struct OutboundPolicy {
     component: String,
+    allowed: Arc<Vec<AllowedHost>>,
 }
+
+type OutgoingResult = Result<
+    (
+        http::Response<wasmtime_wasi_http::WasiBody>,
+        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ),
+    wasmtime_wasi_http::Error,
+>;
 
 impl WasiHttpHooks for OutboundPolicy {
     fn send_request(
         &mut self,
         request: http::Request<wasmtime_wasi_http::WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        options: Option<wasmtime_wasi_http::RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (
-                        http::Response<wasmtime_wasi_http::WasiBody>,
-                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-                    ),
-                    wasmtime_wasi_http::Error,
-                >,
-            > + Send,
-    > {
-        eprintln!(
-            "fabricks: {}: outbound request to {} refused: the component is not allowed to reach it",
-            self.component,
-            request.uri()
-        );
-        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    ) -> Box<dyn Future<Output = OutgoingResult> + Send> {
+        if !outbound::is_allowed(&self.allowed, request.uri()) {
+            eprintln!(
+                "fabricks: {}: outbound request to {} refused: not in the component's allowed_outbound_hosts",
+                self.component,
+                request.uri()
+            );
+            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        Box::new(async move {
+            use http_body_util::BodyExt;
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
+        })
     }
 }
 
@@ -96,6 +105,7 @@ pub struct ComponentInstances {
     pre: ProxyPre<Host>,
     environment: Vec<(String, String)>,
     files: Vec<FileMount>,
+    allowed_outbound: Arc<Vec<AllowedHost>>,
     limits: Limits,
     next_instance: AtomicU64,
 }
@@ -126,6 +136,9 @@ impl ComponentInstances {
             pre: ProxyPre::P2(pre),
             environment: app_component.environment.clone(),
             files: app_component.files.clone(),
+            allowed_outbound: Arc::new(
+                outbound::parse_all(&app_component.allowed_outbound_hosts).with_context(|| format!("component {id:?}"))?,
+            ),
             limits,
             next_instance: AtomicU64::new(0),
         }))
@@ -157,7 +170,7 @@ impl ComponentInstances {
                 table: ResourceTable::new(),
                 wasi: wasi.build(),
                 http: WasiHttpCtx::new(),
-                hooks: OutboundPolicy { component: self.component.clone() },
+                hooks: OutboundPolicy { component: self.component.clone(), allowed: self.allowed_outbound.clone() },
                 limits: limits.build(),
                 deadline: None,
                 stopping: self.stopping.clone(),

@@ -8,11 +8,12 @@ pub mod instances;
 pub mod limits;
 pub mod lock;
 pub mod manifest;
+pub mod outbound;
 pub mod router;
 pub mod server;
 
 pub use app::{App, AppComponent, AppRoute, FileMount, FrameworkSettings, TriggerType};
-pub use limits::Limits;
+pub use limits::{Limits, ServerLimits};
 
 use anyhow::{Context, Result};
 use engine::{CodeCache, EngineSettings, EpochTicker, Loaded};
@@ -29,6 +30,7 @@ pub struct ServeOptions {
     /// If `listen`'s port is taken, try the next ones.
     pub find_free_port: bool,
     pub limits: Limits,
+    pub server_limits: ServerLimits,
     pub engine: EngineSettings,
     /// The compiled-code cache; `None` compiles at every start.
     pub code_cache_dir: Option<PathBuf>,
@@ -89,7 +91,14 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
     stdout.flush()?;
 
     let _ticker = EpochTicker::start(engine.clone());
-    let server = Arc::new(server::Server { app, router, handlers, local_addr });
+    let server = Arc::new(server::Server {
+        app,
+        router,
+        handlers,
+        local_addr,
+        in_flight: Arc::new(tokio::sync::Semaphore::new(options.server_limits.max_concurrent_requests)),
+        limits: options.server_limits.clone(),
+    });
     server::run(listener, server.clone(), shutdown_signal()).await?;
     // What still runs after the grace period traps at the next epoch tick.
     for handler in server.handlers.values() {

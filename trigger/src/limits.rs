@@ -15,6 +15,24 @@ pub struct Limits {
     pub max_instance_reuse_count: usize,
     /// An instance idle this long is retired.
     pub idle_instance_timeout: Duration,
+    /// Request bodies larger than this get a 413 (nginx's client_max_body_size).
+    pub max_request_body: u64,
+}
+
+/// Limits of the server as a whole.
+#[derive(Clone, Debug)]
+pub struct ServerLimits {
+    /// The most bytes of request line and headers (beyond: 431).
+    pub max_header_size: usize,
+    /// Requests handled at once; more wait in line for `queue_timeout`, then get a 503.
+    pub max_concurrent_requests: usize,
+    pub queue_timeout: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self { max_header_size: 64 * 1024, max_concurrent_requests: 256, queue_timeout: Duration::from_secs(10) }
+    }
 }
 
 impl Default for Limits {
@@ -24,6 +42,7 @@ impl Default for Limits {
             max_instance_memory: None,
             max_instance_reuse_count: 1,
             idle_instance_timeout: Duration::from_secs(1),
+            max_request_body: 64 << 20,
         }
     }
 }

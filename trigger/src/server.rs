@@ -5,6 +5,7 @@
 
 use crate::app::App;
 use crate::instances::ComponentInstances;
+use crate::limits::ServerLimits;
 use crate::router::{RouteMatch, Router};
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -30,6 +31,9 @@ pub struct Server {
     pub router: Router,
     pub handlers: HashMap<String, ProxyHandler<ComponentInstances>>,
     pub local_addr: SocketAddr,
+    /// Permits for requests being handled (`ServerLimits::max_concurrent_requests`).
+    pub in_flight: Arc<tokio::sync::Semaphore>,
+    pub limits: ServerLimits,
 }
 
 /// The lines Spin prints at start-up; test harnesses read the port from the first.
@@ -66,12 +70,17 @@ pub async fn run(listener: tokio::net::TcpListener, server: Arc<Server>, shutdow
         let _ = stream.set_nodelay(true);
         let server = server.clone();
         let mut stop = stop_rx.clone();
+        let max_head = server.limits.max_header_size.max(8192);
         connections.spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let server = server.clone();
                 async move { Ok::<_, Infallible>(server.handle(request, client).await) }
             });
-            let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+            // A request head beyond the buffer gets hyper's 431.
+            let connection = http1::Builder::new()
+                .keep_alive(true)
+                .max_buf_size(max_head)
+                .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => {}
@@ -105,14 +114,36 @@ impl Server {
         let Some(handler) = self.handlers.get(&route.component) else {
             return plain(StatusCode::NOT_FOUND, "");
         };
-        let request = match self.guest_request(request, &route, client) {
+        let max_body = handler.state().limits().max_request_body;
+        let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > max_body) {
+            return plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("Payload Too Large: the limit is {max_body} bytes\n"));
+        }
+        let Ok(_permit) = tokio::time::timeout(self.limits.queue_timeout, self.in_flight.clone().acquire_owned()).await else {
+            eprintln!("fabricks: {}: {path} waited {:?} for a free slot; answered 503", route.component, self.limits.queue_timeout);
+            let mut busy = plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: too many requests at once\n");
+            busy.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return busy;
+        };
+        let body_fault = Arc::new(BodyFault::default());
+        let request = match self.guest_request(request, &route, client, max_body, body_fault.clone()) {
             Ok(request) => request,
             Err(error) => return plain(StatusCode::BAD_REQUEST, &format!("Bad Request: {error:#}\n")),
         };
         // The worker enforces the timeout too (and drops the instance); this
         // one decides what the client is told.
         let timeout = handler.state().limits().request_timeout;
-        match tokio::time::timeout(timeout, handler.handle((), request)).await {
+        let outcome = tokio::time::timeout(timeout, handler.handle((), request)).await;
+        // The guest saw its body fail (cut off at the limit, or malformed):
+        // whatever it answered, the client is told why.
+        match body_fault.get() {
+            BodyFault::TOO_LARGE => {
+                return plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("Payload Too Large: the limit is {max_body} bytes\n"));
+            }
+            BodyFault::MALFORMED => return plain(StatusCode::BAD_REQUEST, "Bad Request: the request body is malformed\n"),
+            _ => {}
+        }
+        match outcome {
             Ok(Ok(response)) => response,
             Ok(Err(error)) if error.downcast_ref::<ExpirationError>().is_none() => {
                 eprintln!("fabricks: {}: request {path} failed: {error:#}", route.component);
@@ -145,7 +176,14 @@ impl Server {
 
     /// The request as the guest sees it: the absolute URL, every header but
     /// `Connection`, and Spin's `spin-*` headers.
-    fn guest_request(&self, request: Request<Incoming>, route: &RouteMatch, client: SocketAddr) -> Result<Request<WasiBody>> {
+    fn guest_request(
+        &self,
+        request: Request<Incoming>,
+        route: &RouteMatch,
+        client: SocketAddr,
+        max_body: u64,
+        body_fault: Arc<BodyFault>,
+    ) -> Result<Request<WasiBody>> {
         let (mut parts, body) = request.into_parts();
         let authority = match parts.headers.get(header::HOST) {
             Some(host) => host.to_str().context("the Host header is not valid text")?.to_string(),
@@ -172,8 +210,40 @@ impl Server {
         for (name, value) in &route.captures {
             set(&format!("spin-path-match-{}", name.to_ascii_lowercase()), value)?;
         }
-        let body = body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync();
+        // A body without a Content-Length is cut off at the limit: the guest
+        // sees the read fail.
+        let body = http_body_util::Limited::new(body, usize::try_from(max_body).unwrap_or(usize::MAX))
+            .map_err(move |error| match error.downcast::<hyper::Error>() {
+                Ok(hyper_error) => {
+                    if hyper_error.is_parse() || !hyper_error.is_incomplete_message() {
+                        body_fault.set(BodyFault::MALFORMED);
+                    }
+                    wasmtime_wasi_http::Error::from(*hyper_error)
+                }
+                Err(_) => {
+                    body_fault.set(BodyFault::TOO_LARGE);
+                    wasmtime_wasi_http::Error::HttpRequestBodySize(Some(max_body))
+                }
+            })
+            .boxed_unsync();
         Ok(Request::from_parts(parts, body))
+    }
+}
+
+/// What went wrong with a request body while the guest read it.
+#[derive(Default)]
+struct BodyFault(std::sync::atomic::AtomicU8);
+
+impl BodyFault {
+    const TOO_LARGE: u8 = 1;
+    const MALFORMED: u8 = 2;
+
+    fn set(&self, fault: u8) {
+        self.0.store(fault, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u8 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

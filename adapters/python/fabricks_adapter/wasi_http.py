@@ -139,10 +139,12 @@ class RequestBody:
         try:
             chunk = self._stream.blocking_read(READ_CHUNK)
         except Err as error:
-            if not isinstance(error.value, streams.StreamError_Closed):
-                print("fabricks: reading the request body failed", file=sys.stderr)
             self._close_stream()
-            return False
+            if isinstance(error.value, streams.StreamError_Closed):
+                return False
+            # Not the end: the body was cut off (too large, or the client
+            # left). The app must not take what it got for the whole body.
+            raise OSError("the request body could not be read to its end") from None
         self._buffer += chunk
         return True
 
@@ -223,10 +225,10 @@ class RequestBody:
             try:
                 chunk = self._stream.read(size)
             except Err as error:
-                if not isinstance(error.value, streams.StreamError_Closed):
-                    print("fabricks: reading the request body failed", file=sys.stderr)
                 self._close_stream()
-                break
+                if isinstance(error.value, streams.StreamError_Closed):
+                    break
+                raise OSError("the request body could not be read to its end") from None
             if chunk:
                 self._buffer += chunk
             else:
@@ -241,8 +243,11 @@ class RequestBody:
 
     def drain(self):
         """Read what the app left unread, so the host sees the body consumed."""
-        while self._fill():
-            self._buffer.clear()
+        try:
+            while self._fill():
+                self._buffer.clear()
+        except OSError:
+            pass  # cut off: the host knows, and says so to the client
 
     def release(self):
         """Drop the WASI body and its stream, read or not. Must happen before

@@ -99,6 +99,14 @@ def forbidden_headers():
     return Response("kept", headers={"Connection": "keep-alive", "Keep-Alive": "timeout=5", "X-Kept": "yes"})
 
 
+@app.route("/hog")
+def hog():
+    """Allocate without bound: only the instance's memory limit stops it."""
+    hoard = []
+    while True:
+        hoard.append(bytearray(1 << 20))
+
+
 @app.route("/go")
 def go():
     return redirect("/query?from=go")
@@ -150,6 +158,16 @@ app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/raw": raw_wsgi})
 def read_file(name):
     with open(f"/static/{name}") as f:
         return f.read()
+
+
+@app.route("/read")
+def read_any():
+    """Open whatever path the query names: the sandbox decides."""
+    try:
+        with open(request.args["path"], "rb") as f:
+            return f.read()
+    except OSError as error:
+        return f"denied: {type(error).__name__}", 403
 
 
 @app.route("/write-file")

@@ -1,0 +1,140 @@
+//! Limits and the sandbox, through the real binary: body and header sizes,
+//! memory, concurrency, malformed HTTP, and outbound HTTP only to allowed hosts.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+use support::{Server, build_once, exchange, parse_response, repo_path, request};
+
+fn probe(args: &[&str]) -> Server {
+    build_once("tests/apps/flask-probe");
+    Server::start(&repo_path("tests/apps/flask-probe"), args)
+}
+
+#[test]
+fn bodies_over_the_limit_get_a_413_whether_declared_or_chunked() {
+    let server = probe(&["--max-request-body-size", "1k"]);
+    let big = vec![7u8; 2000];
+    assert_eq!(request(server.addr, "PUT", "/echo", &[], &big).status, 413);
+    let small = request(server.addr, "PUT", "/echo", &[], &[7u8; 500]);
+    assert_eq!((small.status, small.body.len()), (200, 500));
+
+    let mut chunked = b"PUT /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..4 {
+        chunked.extend_from_slice(b"200\r\n");
+        chunked.extend_from_slice(&[7u8; 0x200]);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let response = parse_response(&exchange(server.addr, &chunked), false);
+    assert_eq!(response.status, 413, "{}", response.text());
+    assert_eq!(server.get("/").text(), "probe");
+}
+
+#[test]
+fn oversized_headers_get_a_431() {
+    let server = probe(&["--max-header-size", "8k"]);
+    let huge = "a".repeat(20_000);
+    assert_eq!(request(server.addr, "GET", "/", &[("X-Huge", &huge)], b"").status, 431);
+    assert_eq!(server.get("/").text(), "probe");
+}
+
+#[test]
+fn a_guest_that_allocates_without_bound_costs_one_500() {
+    let server = probe(&["--max-instance-memory", "64m"]);
+    let hog = server.get("/hog");
+    assert_eq!(hog.status, 500, "{}", hog.text());
+    assert!(server.wait_for_log("MemoryError", Duration::from_secs(5)), "{}", server.stderr());
+    assert_eq!(server.get("/").text(), "probe");
+}
+
+#[test]
+fn beyond_the_concurrency_limit_requests_wait_then_get_a_503() {
+    let server = probe(&["--max-concurrent-requests", "1", "--max-queue-wait", "0.5", "--request-timeout", "3"]);
+    let addr = server.addr;
+    let busy = std::thread::spawn(move || request(addr, "GET", "/loop", &[], b"").status);
+    std::thread::sleep(Duration::from_millis(500));
+    let refused = server.get("/");
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(busy.join().unwrap(), 504);
+    assert_eq!(server.get("/").text(), "probe", "the slot is free again");
+}
+
+#[test]
+fn malformed_http_gets_4xx_and_the_server_stays_up() {
+    let server = probe(&[]);
+    let cases: &[&[u8]] = &[
+        b"GARBAGE\r\n\r\n",
+        b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-Bytes: \xff\xfe\x00\r\n\r\n",
+        b"PUT /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nbad\r\n0\r\n\r\n",
+        b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nContent-Length: 20\r\n\r\n0123456789",
+    ];
+    for raw in cases {
+        let answer = exchange(server.addr, raw);
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.is_empty() || text.starts_with("HTTP/1.1 4"), "{:?} -> {text}", String::from_utf8_lossy(raw));
+    }
+    // A body that stops short: the connection closes, nothing else happens.
+    let mut truncated = std::net::TcpStream::connect(server.addr).unwrap();
+    truncated.write_all(b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly this").unwrap();
+    drop(truncated);
+    assert_eq!(server.get("/").text(), "probe");
+}
+
+#[test]
+fn a_guest_cannot_read_outside_its_mounted_files() {
+    let server = probe(&[]);
+    assert_eq!(server.get("/read?path=/static/message.txt").text(), "hello from a mounted file\n");
+    for path in ["/static/../../../../etc/passwd", "/etc/passwd", "/static/../Fabrickfile", "../probe.py"] {
+        let response = server.get(&format!("/read?path={path}"));
+        assert_eq!(response.status, 403, "{path}: {}", response.text());
+        assert!(response.text().starts_with("denied"), "{path}: {}", response.text());
+    }
+}
+
+/// A one-shot HTTP server on 127.0.0.1 answering `pong`; returns its port.
+fn pong_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\npong");
+        }
+    });
+    port
+}
+
+#[test]
+fn outbound_http_reaches_allowed_hosts_only() {
+    build_once("tests/apps/outbound");
+    let port = pong_server();
+    let dir = support::scratch_app("outbound", &[]);
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::fs::copy(repo_path("tests/apps/outbound/.fabricks/outbound.wasm"), dir.join("bin/outbound.wasm")).unwrap();
+    std::fs::write(
+        dir.join("spin.toml"),
+        format!(
+            "spin_manifest_version = 2\n[application]\nname = \"outbound\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"outbound\"\n\
+             [component.outbound]\nsource = \"bin/outbound.wasm\"\nallowed_outbound_hosts = [\"http://127.0.0.1:{port}\"]\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&dir, &[]);
+    let allowed = server.get(&format!("/fetch?url=http://127.0.0.1:{port}/ping"));
+    assert_eq!((allowed.status, allowed.text().as_str()), (200, "200 pong"));
+
+    for denied in [format!("http://localhost:{port}/ping"), format!("http://127.0.0.1:{}/ping", port + 1), "https://example.com/".into()] {
+        let response = server.get(&format!("/fetch?url={denied}"));
+        assert_eq!(response.status, 502, "{denied}: {}", response.text());
+        assert!(response.text().starts_with("refused"), "{denied}: {}", response.text());
+    }
+    assert!(server.wait_for_log("refused: not in the component's allowed_outbound_hosts", Duration::from_secs(2)), "{}", server.stderr());
+}
