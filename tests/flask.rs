@@ -272,3 +272,25 @@ fn sigterm_stops_the_server_cleanly() {
     let status = server.stop();
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
+
+#[test]
+fn framework_apps_reuse_warm_instances_and_each_request_starts_clean() {
+    let server = serve("tests/apps/flask-probe");
+    assert!(server.stderr().contains("warm instances, each reused for up to 1000 requests"), "{}", server.stderr());
+    let counts: Vec<String> = (0..3).map(|_| server.get("/counter").text()).collect();
+    assert_eq!(counts, ["1", "2", "3"], "the same instance served the requests in turn");
+    // Per-request state does not leak from one request into the next.
+    let with = request(server.addr, "GET", "/read-cookies", &[("Cookie", "secret=1")], b"");
+    assert_eq!(with.json(), serde_json::json!({"secret": "1"}));
+    assert_eq!(server.get("/read-cookies").json(), serde_json::json!({}));
+}
+
+#[test]
+fn max_instance_reuse_count_1_gives_a_fresh_instance_per_request() {
+    build_once("tests/apps/flask-probe");
+    let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--max-instance-reuse-count", "1"]);
+    assert!(server.stderr().contains("a fresh instance per request"), "{}", server.stderr());
+    for _ in 0..3 {
+        assert_eq!(server.get("/counter").text(), "1");
+    }
+}

@@ -194,8 +194,10 @@ fn an_asgi_app_gets_its_lifespan_state_in_every_request() {
     let server = serve("examples/asgi");
     let state = server.get("/state").json();
     assert_eq!(state["greeting"], "set at startup");
-    // A fresh instance per request (the default): startup ran for this one.
     assert_eq!(state["requests"], 1);
+    // The instance is reused (the default for framework apps): startup ran
+    // once, and its state lives on into the next request.
+    assert_eq!(server.get("/state").json()["requests"], 2);
 }
 
 #[test]

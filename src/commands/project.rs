@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use fabricks_builders::{BuildOptions, BuildSpec, BuiltComponent, Fabrickfile};
 use fabricks_trigger::engine::{EngineSettings, Loaded};
-use fabricks_trigger::{App, AppComponent, AppRoute, FileMount, TriggerType};
+use fabricks_trigger::{App, AppComponent, AppRoute, FileMount, FrameworkSettings, TriggerType};
 use std::path::{Path, PathBuf};
 
 /// The compiled-code cache shared by `build`, `up` and the trigger.
@@ -121,7 +121,7 @@ pub fn app_model(file: AppFile, built: &[BuiltComponent]) -> Result<App> {
                     environment,
                     allowed_outbound_hosts: fabrickfile.allowed_outbound_hosts(),
                     files,
-                    framework: None,
+                    framework: framework_of(&fabrickfile),
                 }],
                 routes: vec![AppRoute { component: built.id.clone(), route: "/...".into(), trigger: TriggerType::Fabricks }],
             })
@@ -129,3 +129,15 @@ pub fn app_model(file: AppFile, built: &[BuiltComponent]) -> Result<App> {
     }
 }
 
+
+/// The framework section of a Fabrickfile app, as the app model carries it.
+fn framework_of(fabrickfile: &Fabrickfile) -> Option<FrameworkSettings> {
+    let language = match &fabrickfile.source {
+        fabricks_builders::AppSource::Python(_) => "python",
+        fabricks_builders::AppSource::NodeJs(_) => "nodejs",
+        _ => return None,
+    };
+    let section = fabrickfile.table.get(language)?;
+    let settings = serde_json::to_value(section).ok()?.as_object()?.clone();
+    Some(FrameworkSettings { language: language.to_string(), label: format!("[{language}]"), settings })
+}

@@ -22,9 +22,13 @@ pub struct ServeArgs {
     /// The most linear memory one instance may use, in bytes (suffixes k, m, g: e.g. 256m).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub max_instance_memory: Option<usize>,
-    /// Requests one instance serves before a fresh one takes over (1: a fresh instance per request).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_instance_reuse_count: u64,
+    /// Requests one instance serves before a fresh one takes over (1: a fresh instance per
+    /// request). Default: 1000 for framework apps (WSGI, ASGI, Express...), 1 for plain components.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_instance_reuse_count: Option<u64>,
+    /// Seconds a warm instance may stay idle before it is retired.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub idle_instance_timeout: f64,
     /// Request bodies larger than this get a 413 (suffixes k, m, g).
     #[arg(long, value_name = "BYTES", default_value = "64m", value_parser = parse_bytes)]
     pub max_request_body_size: usize,
@@ -54,6 +58,9 @@ impl ServeArgs {
         if !(self.request_timeout > 0.0 && self.request_timeout.is_finite()) {
             bail!("--request-timeout {}: must be a positive number of seconds", self.request_timeout);
         }
+        if !(self.idle_instance_timeout > 0.0 && self.idle_instance_timeout.is_finite()) {
+            bail!("--idle-instance-timeout {}: must be a positive number of seconds", self.idle_instance_timeout);
+        }
         if !(self.max_queue_wait >= 0.0 && self.max_queue_wait.is_finite()) {
             bail!("--max-queue-wait {}: must be zero or a positive number of seconds", self.max_queue_wait);
         }
@@ -63,7 +70,8 @@ impl ServeArgs {
             limits: Limits {
                 request_timeout: Duration::from_secs_f64(self.request_timeout),
                 max_instance_memory: self.max_instance_memory,
-                max_instance_reuse_count: self.max_instance_reuse_count as usize,
+                max_instance_reuse_count: self.max_instance_reuse_count.map(|n| n as usize),
+                idle_instance_timeout: Duration::from_secs_f64(self.idle_instance_timeout),
                 max_request_body: self.max_request_body_size as u64,
                 ..Limits::default()
             },

@@ -107,6 +107,8 @@ pub struct ComponentInstances {
     files: Vec<FileMount>,
     allowed_outbound: Arc<Vec<AllowedHost>>,
     limits: Limits,
+    /// Requests an instance serves before it is retired.
+    reuse_count: usize,
     next_instance: AtomicU64,
 }
 
@@ -136,6 +138,7 @@ impl ComponentInstances {
             pre: ProxyPre::P2(pre),
             environment: app_component.environment.clone(),
             files: app_component.files.clone(),
+            reuse_count: limits.reuse_count_for(app_component),
             allowed_outbound: Arc::new(
                 outbound::parse_all(&app_component.allowed_outbound_hosts).with_context(|| format!("component {id:?}"))?,
             ),
@@ -146,6 +149,11 @@ impl ComponentInstances {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// Requests an instance of this component serves before it is retired.
+    pub fn reuse_count(&self) -> usize {
+        self.reuse_count
     }
 
     /// Make every running guest of this component trap at its next epoch
@@ -216,7 +224,7 @@ impl HandlerState for ComponentInstances {
             state: Worker {
                 component: self.component.clone(),
                 id: self.next_instance.fetch_add(1, Ordering::Relaxed),
-                max_reuse_count: self.limits.max_instance_reuse_count,
+                max_reuse_count: self.reuse_count,
                 request_timeout: self.limits.request_timeout + EXPIRY_MARGIN,
             },
         })

@@ -78,6 +78,12 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
             ),
         }
         let handler = instances::ComponentInstances::new(component, &linker, &compiled, options.limits.clone())?;
+        let reuse = handler.state().reuse_count();
+        eprintln!(
+            "fabricks: {}: {}",
+            component.id,
+            if reuse == 1 { "a fresh instance per request".to_string() } else { format!("warm instances, each reused for up to {reuse} requests") }
+        );
         handlers.insert(component.id.clone(), handler);
     }
 

@@ -2,6 +2,7 @@
 //! memory an instance may use, how many requests an instance serves, how long
 //! an idle instance is kept.
 
+use crate::app::AppComponent;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
@@ -11,12 +12,26 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Linear-memory bytes one instance may grow to (`None`: the engine's maximum).
     pub max_instance_memory: Option<usize>,
-    /// Requests one instance serves before it is retired (1: fresh per request).
-    pub max_instance_reuse_count: usize,
+    /// Requests one instance serves before it is retired (1: fresh per
+    /// request). `None`: by kind of app, see [`Limits::reuse_count_for`].
+    pub max_instance_reuse_count: Option<usize>,
     /// An instance idle this long is retired.
     pub idle_instance_timeout: Duration,
     /// Request bodies larger than this get a 413 (nginx's client_max_body_size).
     pub max_request_body: u64,
+}
+
+/// How many requests a warm instance of a framework app serves in sequence
+/// (like gunicorn's `max_requests`).
+pub const FRAMEWORK_REUSE_COUNT: usize = 1000;
+
+impl Limits {
+    /// Framework apps (WSGI, ASGI, Express, ...) are written for long-lived
+    /// processes: their instances are reused. A plain component gets a fresh
+    /// instance per request, as under Spin and `wasmtime serve`.
+    pub fn reuse_count_for(&self, component: &AppComponent) -> usize {
+        self.max_instance_reuse_count.unwrap_or(if component.framework.is_some() { FRAMEWORK_REUSE_COUNT } else { 1 })
+    }
 }
 
 /// Limits of the server as a whole.
@@ -40,8 +55,8 @@ impl Default for Limits {
         Self {
             request_timeout: Duration::from_secs(30),
             max_instance_memory: None,
-            max_instance_reuse_count: 1,
-            idle_instance_timeout: Duration::from_secs(1),
+            max_instance_reuse_count: None,
+            idle_instance_timeout: Duration::from_secs(30),
             max_request_body: 64 << 20,
         }
     }

@@ -107,6 +107,16 @@ def hog():
         hoard.append(bytearray(1 << 20))
 
 
+SERVED = {"count": 0}
+
+
+@app.route("/counter")
+def counter():
+    """Module state: it lasts as long as the instance (as in a gunicorn worker)."""
+    SERVED["count"] += 1
+    return str(SERVED["count"])
+
+
 @app.route("/go")
 def go():
     return redirect("/query?from=go")
