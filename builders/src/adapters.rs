@@ -36,9 +36,15 @@ pub const NODE_PACKAGE: &[(&str, &str)] = &[
 
 /// Write the Node.js adapter into `dir`.
 pub fn write_node_package(dir: &Path) -> Result<()> {
-    for (name, text) in NODE_PACKAGE {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).with_context(|| format!("creating {}", path.parent().unwrap().display()))?;
+    write_files(dir, NODE_PACKAGE.iter().map(|&(name, text)| (name, text.to_string())))
+}
+
+/// Write embedded files, given as (path relative to `dir`, text), into `dir`.
+pub fn write_files<'a>(dir: &Path, files: impl IntoIterator<Item = (&'a str, String)>) -> Result<()> {
+    for (relative, text) in files {
+        let path = dir.join(relative);
+        let parent = path.parent().unwrap();
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
@@ -46,10 +52,5 @@ pub fn write_node_package(dir: &Path) -> Result<()> {
 
 /// Write the Python adapter package into `dir/fabricks_adapter/`.
 pub fn write_python_package(dir: &Path) -> Result<()> {
-    let package = dir.join("fabricks_adapter");
-    std::fs::create_dir_all(&package).with_context(|| format!("creating {}", package.display()))?;
-    for (name, text) in PYTHON_PACKAGE {
-        std::fs::write(package.join(name), text).with_context(|| format!("writing {}", package.join(name).display()))?;
-    }
-    Ok(())
+    write_files(&dir.join("fabricks_adapter"), PYTHON_PACKAGE.iter().map(|&(name, text)| (name, text.to_string())))
 }

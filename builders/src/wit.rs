@@ -1,7 +1,7 @@
 //! The WASI WIT the components target, taken at compile time from the
 //! `wasmtime-wasi-http` crate the host is built with (see `build.rs`).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::Path;
 
 include!(concat!(env!("OUT_DIR"), "/wit_files.rs"));
@@ -13,12 +13,7 @@ pub fn proxy_world() -> String {
 
 /// Write the WIT files into `dir` (a `wit` folder with its `deps`).
 pub fn write_to(dir: &Path) -> Result<()> {
-    for (relative, text) in WIT_FILES {
-        let path = dir.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).with_context(|| format!("creating {}", path.parent().unwrap().display()))?;
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
+    crate::adapters::write_files(dir, WIT_FILES.iter().map(|&(relative, text)| (relative, text.to_string())))
 }
 
 /// The WASI version componentize-js 0.23 (StarlingMonkey) implements: it
@@ -28,10 +23,5 @@ pub const STARLINGMONKEY_WASI_VERSION: &str = "0.2.10";
 
 /// Write the WIT with every WASI version rewritten to `version`.
 pub fn write_with_version(dir: &Path, version: &str) -> Result<()> {
-    for (relative, text) in WIT_FILES {
-        let path = dir.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).with_context(|| format!("creating {}", path.parent().unwrap().display()))?;
-        std::fs::write(&path, text.replace(WASI_HTTP_VERSION, version)).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
+    crate::adapters::write_files(dir, WIT_FILES.iter().map(|&(relative, text)| (relative, text.replace(WASI_HTTP_VERSION, version))))
 }
