@@ -9,12 +9,14 @@ mod commands;
 
 use clap::{Parser, Subcommand};
 
-/// Run unchanged Flask (and other web-framework) apps as wasi:http components.
+/// Run unchanged web-framework apps as wasi:http components: Flask, Django,
+/// Bottle, FastAPI, Starlette, Quart, any WSGI or ASGI app; Express, Fastify,
+/// Hono.
 ///
-/// fabricks reads a Fabrickfile, builds the app into a `wasi:http/proxy`
-/// component (`.fabricks/<name>.wasm`), and serves it with its own host.
-/// Installed as a Spin plugin it runs as `spin fabricks ...`, unchanged; on
-/// its own it needs no Spin.
+/// fabricks reads a Fabrickfile (or a spin.toml), builds the app into a
+/// `wasi:http/proxy` component (`.fabricks/<name>.wasm`), and serves it with
+/// its own host. Installed as a Spin plugin it runs as `spin fabricks ...`,
+/// unchanged; on its own it needs no Spin.
 #[derive(Parser)]
 #[command(name = "spin-fabricks", version, propagate_version = true)]
 struct Cli {
