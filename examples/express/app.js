@@ -59,4 +59,5 @@ app.use((error, req, res, next) => {
   res.status(error.status ?? 500).send(error.status === 400 ? 'Bad Request' : 'Internal Server Error');
 });
 
-app.listen(3000, () => console.log('listening on 3000'));
+const port = Number(process.env.PORT ?? 3000);
+app.listen(port, () => console.log(`listening on ${port}`));

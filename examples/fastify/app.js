@@ -57,4 +57,4 @@ app.setErrorHandler((error, req, reply) => {
   reply.code(status).type('text/plain').send(status === 400 ? 'Bad Request' : 'Internal Server Error');
 });
 
-app.listen({ port: 3000 });
+app.listen({ port: Number(process.env.PORT ?? 3000) });
