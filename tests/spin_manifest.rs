@@ -75,3 +75,13 @@ fn the_info_endpoint_names_the_application() {
     assert_eq!(info.json(), serde_json::json!({"name": "multi", "version": "3.0.0"}));
     assert_eq!(server.get("/.well-known/spin/nothing").status, 404);
 }
+
+#[test]
+fn a_component_can_carry_its_own_limits() {
+    let server = serve_multi();
+    let body = vec![b'x'; 2000];
+    // `site` allows 1 KiB bodies; `api` has the server-wide 64 MiB.
+    assert_eq!(support::request(server.addr, "POST", "/site/x", &[], &body).status, 413);
+    let api = support::request(server.addr, "POST", "/api/x", &[], &body);
+    assert_eq!(api.status, 405, "the api component took the body to its app: {}", api.text());
+}

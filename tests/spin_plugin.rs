@@ -49,7 +49,7 @@ fn spin_up_workdir(name: &str) -> (PathBuf, PathBuf) {
             {
                 "id": "probe-fabricks-trigger",
                 "trigger_type": "fabricks",
-                "trigger_config": { "component": "probe", "route": "/probe/...", "python": { "framework": "flask", "app": "probe:app" } }
+                "trigger_config": { "component": "probe", "route": "/probe/...", "request_timeout": 1, "python": { "framework": "flask", "app": "probe:app" } }
             },
             {
                 "id": "other-http-trigger",
@@ -115,6 +115,8 @@ fn assert_serves_the_locked_app(server: &Server) {
     assert_eq!(server.get("/probe/env").json(), serde_json::json!({"A": "1", "GREETING": "from the lock"}));
     assert_eq!(server.get("/probe/file/message.txt").text(), "copied by spin up\n");
     assert_eq!(server.get("/.well-known/spin/info").json(), serde_json::json!({"name": "hello", "version": "0.1.0"}));
+    // The probe's own request_timeout (1 s, from its trigger config) applies.
+    assert_eq!(server.get("/probe/loop").status, 504);
 }
 
 #[test]

@@ -122,6 +122,7 @@ pub fn app_model(file: AppFile, built: &[BuiltComponent]) -> Result<App> {
                     allowed_outbound_hosts: fabrickfile.allowed_outbound_hosts(),
                     files,
                     framework: framework_of(&fabrickfile),
+                    limits: Default::default(),
                 }],
                 routes: vec![AppRoute { component: built.id.clone(), route: "/...".into(), trigger: TriggerType::Fabricks }],
             })

@@ -26,6 +26,8 @@ pub struct AppComponent {
     pub files: Vec<FileMount>,
     /// How fabricks builds this component, when it does.
     pub framework: Option<FrameworkSettings>,
+    /// The component's own limits (overriding the server-wide ones).
+    pub limits: crate::limits::ComponentLimits,
 }
 
 /// A host path mounted into the guest, read-only.

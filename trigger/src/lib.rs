@@ -13,7 +13,7 @@ pub mod router;
 pub mod server;
 
 pub use app::{App, AppComponent, AppRoute, FileMount, FrameworkSettings, TriggerType};
-pub use limits::{Limits, ServerLimits};
+pub use limits::{ComponentLimits, Limits, ServerLimits};
 
 use anyhow::{Context, Result};
 use engine::{CodeCache, EngineSettings, EpochTicker, Loaded};
@@ -77,7 +77,8 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
                 started.elapsed().as_secs_f64()
             ),
         }
-        let handler = instances::ComponentInstances::new(component, &linker, &compiled, options.limits.clone())?;
+        let limits = options.limits.for_component(&component.limits);
+        let handler = instances::ComponentInstances::new(component, &linker, &compiled, limits)?;
         let reuse = handler.state().reuse_count();
         eprintln!(
             "fabricks: {}: {}",

@@ -61,3 +61,95 @@ impl Default for Limits {
         }
     }
 }
+
+/// A component's own limits (`[component.<id>.tool.fabricks]`, or keys of its
+/// `[[trigger.fabricks]]`), each overriding the server-wide value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ComponentLimits {
+    pub request_timeout: Option<Duration>,
+    pub max_instance_memory: Option<usize>,
+    pub max_request_body: Option<u64>,
+    pub max_instance_reuse_count: Option<usize>,
+}
+
+impl ComponentLimits {
+    pub const KEYS: [&'static str; 4] = ["request_timeout", "max_instance_memory", "max_request_body_size", "max_instance_reuse_count"];
+
+    /// Read the limit keys of a settings table (others are left alone);
+    /// `place` names the table in errors.
+    pub fn from_table(table: &serde_json::Map<String, serde_json::Value>, place: &str) -> anyhow::Result<Self> {
+        let bad = |key: &str, fix: &str| anyhow::anyhow!("{place} {key}: not a valid value\n  fix: {fix}");
+        let mut limits = ComponentLimits::default();
+        if let Some(value) = table.get("request_timeout") {
+            let seconds = value.as_f64().filter(|s| *s > 0.0 && s.is_finite()).ok_or_else(|| bad("request_timeout", "give seconds, e.g. request_timeout = 10"))?;
+            limits.request_timeout = Some(Duration::from_secs_f64(seconds));
+        }
+        if let Some(value) = table.get("max_instance_memory") {
+            limits.max_instance_memory = Some(size(value).ok_or_else(|| bad("max_instance_memory", "give bytes or a size such as \"256m\""))? as usize);
+        }
+        if let Some(value) = table.get("max_request_body_size") {
+            limits.max_request_body = Some(size(value).ok_or_else(|| bad("max_request_body_size", "give bytes or a size such as \"10m\""))?);
+        }
+        if let Some(value) = table.get("max_instance_reuse_count") {
+            let count = value.as_u64().filter(|n| *n >= 1).ok_or_else(|| bad("max_instance_reuse_count", "give a whole number, 1 or more"))?;
+            limits.max_instance_reuse_count = Some(count as usize);
+        }
+        Ok(limits)
+    }
+
+    /// The same settings from a later table win over this one's.
+    pub fn or(self, other: ComponentLimits) -> ComponentLimits {
+        ComponentLimits {
+            request_timeout: other.request_timeout.or(self.request_timeout),
+            max_instance_memory: other.max_instance_memory.or(self.max_instance_memory),
+            max_request_body: other.max_request_body.or(self.max_request_body),
+            max_instance_reuse_count: other.max_instance_reuse_count.or(self.max_instance_reuse_count),
+        }
+    }
+}
+
+impl Limits {
+    /// These limits, with a component's own settings applied.
+    pub fn for_component(&self, own: &ComponentLimits) -> Limits {
+        Limits {
+            request_timeout: own.request_timeout.unwrap_or(self.request_timeout),
+            max_instance_memory: own.max_instance_memory.or(self.max_instance_memory),
+            max_request_body: own.max_request_body.unwrap_or(self.max_request_body),
+            max_instance_reuse_count: own.max_instance_reuse_count.or(self.max_instance_reuse_count),
+            idle_instance_timeout: self.idle_instance_timeout,
+        }
+    }
+}
+
+/// A byte count: a number, or text with a k/m/g suffix ("256m", "1GiB").
+pub fn size(value: &serde_json::Value) -> Option<u64> {
+    if let Some(n) = value.as_u64() {
+        return Some(n);
+    }
+    let text = value.as_str()?.trim().to_ascii_lowercase();
+    let number = text.trim_end_matches(['b', 'i']);
+    let (digits, scale) = match number.chars().last()? {
+        'k' => (&number[..number.len() - 1], 1u64 << 10),
+        'm' => (&number[..number.len() - 1], 1 << 20),
+        'g' => (&number[..number.len() - 1], 1 << 30),
+        _ => (number, 1),
+    };
+    digits.trim().parse::<u64>().ok()?.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn component_settings_override_the_server_wide_ones() {
+        let table = serde_json::json!({"request_timeout": 2, "max_request_body_size": "1k", "framework": "flask"});
+        let own = ComponentLimits::from_table(table.as_object().unwrap(), "[x]").unwrap();
+        let limits = Limits::default().for_component(&own);
+        assert_eq!(limits.request_timeout, Duration::from_secs(2));
+        assert_eq!(limits.max_request_body, 1024);
+        assert_eq!(limits.max_instance_memory, None);
+        let bad = serde_json::json!({"max_instance_reuse_count": 0});
+        assert!(ComponentLimits::from_table(bad.as_object().unwrap(), "[x]").unwrap_err().to_string().contains("fix:"));
+    }
+}

@@ -3,6 +3,7 @@
 //! triggers of one type.
 
 use crate::app::{App, AppComponent, AppRoute, FileMount, TriggerType, framework_in};
+use crate::limits::ComponentLimits;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -88,6 +89,7 @@ pub fn to_app(lock: &LockedApp, trigger_type: &str) -> Result<App> {
 
     let mut routes = Vec::new();
     let mut frameworks = BTreeMap::new();
+    let mut trigger_limits: BTreeMap<String, ComponentLimits> = BTreeMap::new();
     for trigger in lock.triggers.iter().filter(|t| t.trigger_type == trigger_type) {
         let component = trigger
             .trigger_config
@@ -104,6 +106,7 @@ pub fn to_app(lock: &LockedApp, trigger_type: &str) -> Result<App> {
         if let Some(framework) = framework_in(&trigger.trigger_config, "trigger_config") {
             frameworks.insert(component.clone(), framework);
         }
+        trigger_limits.insert(component.clone(), ComponentLimits::from_table(&trigger.trigger_config, &format!("trigger {:?}:", trigger.id))?);
         let kind = if trigger_type == "http" { TriggerType::Http } else { TriggerType::Fabricks };
         routes.push(AppRoute { component, route, trigger: kind });
     }
@@ -147,6 +150,7 @@ pub fn to_app(lock: &LockedApp, trigger_type: &str) -> Result<App> {
             allowed_outbound_hosts,
             files,
             framework: frameworks.remove(&component.id),
+            limits: trigger_limits.remove(&component.id).unwrap_or_default(),
         });
     }
     for route in &routes {

@@ -5,6 +5,7 @@
 //! [`App`] for the subset fabricks serves.
 
 use crate::app::{App, AppComponent, AppRoute, FileMount, TriggerType, framework_in};
+use crate::limits::ComponentLimits;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -142,6 +143,7 @@ fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
     let file = path.display();
     let mut routes = Vec::new();
     let mut frameworks = BTreeMap::new();
+    let mut trigger_limits: BTreeMap<String, ComponentLimits> = BTreeMap::new();
     for (trigger_type, kind) in [("fabricks", TriggerType::Fabricks), ("http", TriggerType::Http)] {
         for (index, trigger) in manifest.trigger.get(trigger_type).into_iter().flatten().enumerate() {
             let component = match trigger.get("component") {
@@ -167,6 +169,8 @@ fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
             if let Some(framework) = framework_in(&table, &format!("trigger.{trigger_type}")) {
                 frameworks.insert(component.clone(), framework);
             }
+            let limits = ComponentLimits::from_table(&table, &format!("{file}: [[trigger.{trigger_type}]] for {component:?}:"))?;
+            trigger_limits.insert(component.clone(), limits);
             routes.push(AppRoute { component, route, trigger: kind });
         }
     }
@@ -182,12 +186,14 @@ fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
                 "{file}: [component.{id}] source: only local files are supported by spin-fabricks up\n  fix: use `spin up` for remote sources, or download the component"
             ),
         };
-        let tool_settings = component
+        let tool_table = component
             .tool
             .get("fabricks")
             .and_then(|t| serde_json::to_value(t).ok())
             .and_then(|v| v.as_object().cloned())
-            .and_then(|t| framework_in(&t, &format!("component.{id}.tool.fabricks")));
+            .unwrap_or_default();
+        let tool_settings = framework_in(&tool_table, &format!("component.{id}.tool.fabricks"));
+        let tool_limits = ComponentLimits::from_table(&tool_table, &format!("{file}: [component.{id}.tool.fabricks]"))?;
         let mut files = Vec::new();
         for entry in &component.files {
             files.push(match entry {
@@ -211,6 +217,7 @@ fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
             allowed_outbound_hosts: component.allowed_outbound_hosts.clone(),
             files,
             framework: frameworks.remove(id).or(tool_settings),
+            limits: tool_limits.or(trigger_limits.remove(id).unwrap_or_default()),
         });
     }
     Ok(App {
