@@ -139,7 +139,8 @@ pub fn load(dir: &Path) -> Result<App> {
     to_app(&manifest, dir, &path)
 }
 
-fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
+/// The app model of a parsed manifest; sources and files resolve against `dir`.
+pub fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
     let file = path.display();
     let mut routes = Vec::new();
     let mut frameworks = BTreeMap::new();
