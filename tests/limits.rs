@@ -97,6 +97,18 @@ fn a_guest_cannot_read_outside_its_mounted_files() {
     }
 }
 
+#[test]
+fn a_guest_cannot_open_sockets() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = probe(&[]);
+    let response = server.get(&format!("/socket?port={port}"));
+    assert_eq!(response.status, 403, "{}", response.text());
+    assert!(response.text().starts_with("denied"), "{}", response.text());
+    listener.set_nonblocking(true).unwrap();
+    assert!(listener.accept().is_err(), "the guest reached the listener");
+}
+
 /// A one-shot HTTP server on 127.0.0.1 answering `pong`; returns its port.
 fn pong_server() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

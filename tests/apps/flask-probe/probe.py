@@ -180,6 +180,18 @@ def read_any():
         return f"denied: {type(error).__name__}", 403
 
 
+@app.route("/socket")
+def raw_socket():
+    """A plain TCP connection: the sandbox gives the guest no network."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", int(request.args["port"])), timeout=2).close()
+        return "connected"
+    except OSError as error:
+        return f"denied: {type(error).__name__}", 403
+
+
 @app.route("/write-file")
 def write_file():
     try:
