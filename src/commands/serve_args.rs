@@ -99,19 +99,8 @@ pub fn serve(app: fabricks_trigger::App, options: ServeOptions) -> Result<()> {
 }
 
 fn parse_bytes(text: &str) -> Result<usize, String> {
-    let lower = text.trim().to_ascii_lowercase();
-    let number = lower.trim_end_matches(['b', 'i']);
-    let (digits, scale) = match number.chars().last() {
-        Some('k') => (&number[..number.len() - 1], 1usize << 10),
-        Some('m') => (&number[..number.len() - 1], 1 << 20),
-        Some('g') => (&number[..number.len() - 1], 1 << 30),
-        _ => (number, 1),
-    };
-    digits
-        .trim()
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
+    fabricks_trigger::limits::parse_size(text)
+        .and_then(|n| usize::try_from(n).ok())
         .ok_or_else(|| format!("{text:?} is not a size: write bytes, or a number with k, m or g (e.g. 256m)"))
 }
 

@@ -121,12 +121,17 @@ impl Limits {
     }
 }
 
-/// A byte count: a number, or text with a k/m/g suffix ("256m", "1GiB").
+/// A byte count in a settings table: a number, or text for [`parse_size`].
 pub fn size(value: &serde_json::Value) -> Option<u64> {
-    if let Some(n) = value.as_u64() {
-        return Some(n);
+    match value.as_u64() {
+        Some(n) => Some(n),
+        None => parse_size(value.as_str()?),
     }
-    let text = value.as_str()?.trim().to_ascii_lowercase();
+}
+
+/// A byte count as text: digits, optionally with a k/m/g suffix ("256m", "1GiB").
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim().to_ascii_lowercase();
     let number = text.trim_end_matches(['b', 'i']);
     let (digits, scale) = match number.chars().last()? {
         'k' => (&number[..number.len() - 1], 1u64 << 10),
