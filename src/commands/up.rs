@@ -34,7 +34,9 @@ pub fn run(args: UpArgs) -> Result<()> {
     let serve_options = args.serve.serve_options()?;
     let file: AppFile = project::locate(&args.dir, false)?;
     let specs = project::build_specs(&file)?;
-    let built = project::build_all(&specs, &options, &args.serve.engine(), !args.serve.disable_cache)?;
+    // No separate precompile: serving loads each component from the
+    // compiled-code cache, compiling (and caching) it there on a miss.
+    let built = project::build_all(&specs, &options, &args.serve.engine(), false)?;
     let app = project::app_model(file, &built)?;
     serve_args::serve(app, serve_options)
 }

@@ -55,6 +55,8 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
     }
 
     let mut handlers = HashMap::new();
+    // Components that share a source file share its compiled code.
+    let mut compiled_by_source: HashMap<PathBuf, wasmtime::component::Component> = HashMap::new();
     for route in &app.routes {
         if handlers.contains_key(&route.component) {
             continue;
@@ -62,21 +64,19 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
         let component = app
             .component(&route.component)
             .with_context(|| format!("a route names the component {:?}, which the app does not define", route.component))?;
-        let started = std::time::Instant::now();
-        let (compiled, loaded) = cache.load(&engine, &component.source)?;
-        match loaded {
-            Loaded::FromCache => eprintln!(
-                "fabricks: {}: loaded the precompiled component from the cache ({:.2} s)",
-                component.id,
-                started.elapsed().as_secs_f64()
-            ),
-            Loaded::Compiled => eprintln!(
-                "fabricks: {}: compiled {} ({:.1} s)",
-                component.id,
-                component.source.display(),
-                started.elapsed().as_secs_f64()
-            ),
-        }
+        let compiled = match compiled_by_source.get(&component.source) {
+            Some(compiled) => {
+                eprintln!("fabricks: {}: shares the loaded {}", component.id, component.source.display());
+                compiled.clone()
+            }
+            None => {
+                let started = std::time::Instant::now();
+                let (compiled, loaded) = cache.load(&engine, &component.source)?;
+                report_load(&component.id, &component.source, loaded, started);
+                compiled_by_source.insert(component.source.clone(), compiled.clone());
+                compiled
+            }
+        };
         let limits = options.limits.for_component(&component.limits);
         let handler = instances::ComponentInstances::new(component, &linker, &compiled, limits)?;
         let reuse = handler.state().reuse_count();
@@ -114,6 +114,20 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
     tokio::time::sleep(engine::EPOCH_TICK * 3).await;
     eprintln!("fabricks: stopped");
     Ok(())
+}
+
+fn report_load(id: &str, source: &std::path::Path, loaded: Loaded, started: std::time::Instant) {
+    match loaded {
+        Loaded::FromCache => eprintln!(
+            "fabricks: {id}: loaded the precompiled component from the cache ({:.2} s)",
+            started.elapsed().as_secs_f64()
+        ),
+        Loaded::Compiled => eprintln!(
+            "fabricks: {id}: compiled {} ({:.1} s; cached for the next start)",
+            source.display(),
+            started.elapsed().as_secs_f64()
+        ),
+    }
 }
 
 /// Listen on `addr`; with `find_free_port`, on the first free port from it up.
