@@ -294,3 +294,17 @@ fn max_instance_reuse_count_1_gives_a_fresh_instance_per_request() {
         assert_eq!(server.get("/counter").text(), "1");
     }
 }
+
+#[test]
+fn the_same_app_named_by_a_relative_path_is_not_built_again() {
+    // The tests name apps by absolute path; the README by a relative one.
+    build_once("examples/flask");
+    let output = std::process::Command::new(support::binary())
+        .args(["build", "examples/flask"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("is up to date"), "rebuilt:\n{stderr}");
+}

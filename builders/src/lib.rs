@@ -180,7 +180,7 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     hasher.update(env!("CARGO_PKG_VERSION"));
     hasher.update(toolchain::COMPONENTIZE_PY_VERSION);
     hasher.update(toolchain::COMPONENTIZE_JS_VERSION);
-    hasher.update(format!("{:?}", spec.source));
+    hasher.update(settings_description(spec));
     // Only what this component's build reads: its own language's adapter.
     let adapter: &[(&str, &str)] = match &spec.source {
         AppSource::Python(_) => adapters::PYTHON_PACKAGE,
@@ -193,6 +193,24 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     }
     app_files::hash_into(&spec.dir, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// The build settings, with paths relative to the app directory: the same
+/// app named by a relative or an absolute path is the same input.
+fn settings_description(spec: &BuildSpec) -> String {
+    let relative = |path: &Path| path.strip_prefix(&spec.dir).unwrap_or(path).display().to_string();
+    match &spec.source {
+        AppSource::Python(app) => format!(
+            "python {} {}:{} requirements={:?}",
+            app.framework,
+            app.module,
+            app.attribute,
+            app.requirements.as_deref().map(relative)
+        ),
+        AppSource::NodeJs(app) => format!("nodejs {} {} {}", app.framework, app.app, app.handler),
+        AppSource::Wasm { component } => format!("wasm {}", relative(component)),
+        AppSource::Custom(custom) => format!("custom {:?} {} {:?} {:?}", custom.command, custom.output, custom.workdir, custom.watch),
+    }
 }
 
 /// The app directory's Fabrickfile, parsed, with its warnings printed.
