@@ -5,20 +5,25 @@ mod support;
 
 use std::process::Command;
 
+/// `spin-fabricks build DIR` with an empty PATH and an empty cache: it must
+/// fail; returns its stderr.
+fn build_with_nothing_on_path(dir: &std::path::Path) -> String {
+    let output = Command::new(support::binary())
+        .args(["build", dir.to_str().unwrap()])
+        .env("PATH", "/nonexistent")
+        .env("FABRICKS_CACHE_DIR", dir.join("cache"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 const FABRICKFILE: &str = "[from]\nsource = \"python\"\n[python]\nframework = \"wsgi\"\napp = \"main:app\"\nrequirements = \"requirements.txt\"\n";
 
 #[test]
 fn without_python3_on_path_the_build_says_what_to_install() {
     let dir = support::scratch_app("no-python", &[("Fabrickfile", FABRICKFILE), ("main.py", "def app(environ, start_response):\n    return []\n"), ("requirements.txt", "")]);
-    let empty_cache = dir.join("cache");
-    let output = Command::new(support::binary())
-        .args(["build", dir.to_str().unwrap()])
-        .env("PATH", "/nonexistent")
-        .env("FABRICKS_CACHE_DIR", &empty_cache)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let stderr = build_with_nothing_on_path(&dir);
     assert!(stderr.contains("needs python3 on PATH"), "{stderr}");
     assert!(stderr.contains("fix: install Python"), "{stderr}");
 }
@@ -71,14 +76,7 @@ fn without_node_on_path_a_node_build_says_what_to_install() {
             ("app.js", "export default { fetch: () => new Response('hi') };\n"),
         ],
     );
-    let output = Command::new(support::binary())
-        .args(["build", dir.to_str().unwrap()])
-        .env("PATH", "/nonexistent")
-        .env("FABRICKS_CACHE_DIR", dir.join("cache"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let stderr = build_with_nothing_on_path(&dir);
     assert!(stderr.contains("needs node on PATH"), "{stderr}");
     assert!(stderr.contains("fix: install Node.js"), "{stderr}");
 }
