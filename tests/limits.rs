@@ -1,5 +1,5 @@
 //! Limits and the sandbox, through the real binary: body and header sizes,
-//! memory, concurrency, malformed HTTP, and outbound HTTP only to allowed hosts.
+//! memory, concurrency, instances per component, malformed HTTP, and outbound HTTP only to allowed hosts.
 
 mod support;
 
@@ -61,6 +61,23 @@ fn beyond_the_concurrency_limit_requests_wait_then_get_a_503() {
     assert_eq!(refused.header("retry-after"), Some("1"));
     assert_eq!(busy.join().unwrap(), 504);
     assert_eq!(server.get("/").text(), "probe", "the slot is free again");
+}
+
+#[test]
+fn beyond_max_instances_a_request_waits_for_an_instance() {
+    let server = probe(&["--max-instances", "1", "--request-timeout", "2"]);
+    let addr = server.addr;
+    let busy = std::thread::spawn(move || request(addr, "GET", "/loop", &[], b"").status);
+    std::thread::sleep(Duration::from_millis(300));
+    // The only instance spins until its timeout; this request waits for it
+    // to be dropped, then gets a new one.
+    assert_eq!(server.get("/").text(), "probe");
+    assert!(
+        server.wait_for_log("instance 0 was stopped at its request timeout", Duration::from_millis(200)),
+        "the request did not wait for the busy instance:\n{}",
+        server.stderr()
+    );
+    assert_eq!(busy.join().unwrap(), 504);
 }
 
 #[test]

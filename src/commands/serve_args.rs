@@ -26,6 +26,10 @@ pub struct ServeArgs {
     /// request). Default: 1000 for framework apps (WSGI, ASGI, Express...), 1 for plain components.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_instance_reuse_count: Option<u64>,
+    /// Instances of one component at once (one request each); more requests wait in line
+    /// (see --max-queue-wait). Default: two per CPU core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=fabricks_trigger::limits::MAX_INSTANCES as u64))]
+    pub max_instances: Option<u64>,
     /// Seconds a warm instance may stay idle before it is retired.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub idle_instance_timeout: f64,
@@ -72,8 +76,8 @@ impl ServeArgs {
                 max_instance_memory: self.max_instance_memory,
                 max_instance_reuse_count: self.max_instance_reuse_count.map(|n| n as usize),
                 idle_instance_timeout: Duration::from_secs_f64(self.idle_instance_timeout),
+                max_instances: self.max_instances.map(|n| n as usize),
                 max_request_body: self.max_request_body_size as u64,
-                ..Limits::default()
             },
             server_limits: ServerLimits {
                 max_header_size: self.max_header_size,

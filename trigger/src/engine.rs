@@ -27,27 +27,32 @@ impl Default for EngineSettings {
     }
 }
 
-pub fn new_engine(settings: &EngineSettings) -> Result<Engine> {
+/// An engine with room for `instances` component instances at once (the
+/// pool's slots are reserved address space, not memory).
+pub fn new_engine(settings: &EngineSettings, instances: usize) -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     if settings.pooling {
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config()));
+        let instances = u32::try_from(instances.max(1)).unwrap_or(u32::MAX);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(instances)));
     }
     Engine::new(&config).map_err(anyhow::Error::from).context("configuring the wasmtime engine")
 }
 
 /// Sized for CPython components: a componentize-py component links about a
 /// dozen core instances and large tables.
-fn pooling_config() -> PoolingAllocationConfig {
-    const INSTANCES: u32 = 256;
+fn pooling_config(instances: u32) -> PoolingAllocationConfig {
+    // A retired instance frees its slot before its replacement is made (see
+    // `pool`), so the component pools' caps add up to what is needed.
+    let total = instances;
     let mut pooling = PoolingAllocationConfig::default();
     pooling
-        .total_component_instances(INSTANCES)
-        .total_core_instances(INSTANCES * 24)
-        .total_memories(INSTANCES * 4)
-        .total_tables(INSTANCES * 8)
-        .total_stacks(INSTANCES)
+        .total_component_instances(total)
+        .total_core_instances(total * 24)
+        .total_memories(total * 4)
+        .total_tables(total * 8)
+        .total_stacks(total)
         .max_core_instance_size(16 << 20)
         .max_component_instance_size(16 << 20)
         .max_tables_per_module(8)

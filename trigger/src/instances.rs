@@ -1,29 +1,21 @@
-//! Component instances: one store per instance with exactly the WASI the
-//! component is granted (its env, no files, no sockets, no outbound HTTP),
-//! handed to `wasmtime_wasi_http::handler::ProxyHandler`, which runs each
-//! request on a worker instance. An instance serves up to
-//! `max_reuse_count` requests in sequence (1 = a fresh instance per
-//! request); one that traps or times out is dropped, never reused.
+//! Making component instances: one store per instance with exactly what the
+//! component is granted (its environment, its mounted directories read-only,
+//! outbound HTTP to its allowed hosts), a memory limit, and an epoch callback
+//! that stops a guest past its request's deadline. `pool` decides when
+//! instances are made, reused and dropped.
 
 use crate::app::{AppComponent, FileMount};
 use crate::limits::Limits;
 use crate::outbound::{self, AllowedHost};
 use anyhow::{Context, Result, bail};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::task::{Context as TaskContext, Poll};
-use std::time::{Duration, Instant};
-use wasmtime::component::{Component, GuestTaskId, Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreContextMut, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use std::time::Instant;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::handler::{
-    HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
-};
+use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
-
-/// How much later than the request timeout a worker gives up on its instance.
-const EXPIRY_MARGIN: Duration = Duration::from_millis(100);
 
 /// The data of one instance's store.
 pub struct Host {
@@ -36,6 +28,13 @@ pub struct Host {
     deadline: Option<Instant>,
     /// Set when the server stops: every guest traps at its next epoch tick.
     stopping: Arc<AtomicBool>,
+}
+
+impl Host {
+    /// From `deadline` on, the guest traps at its next epoch tick (`None`: no deadline).
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
 }
 
 impl WasiView for Host {
@@ -97,7 +96,7 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<Host>> {
     Ok(linker)
 }
 
-/// The per-component state `ProxyHandler` draws instances from.
+/// Everything needed to make instances of one component.
 pub struct ComponentInstances {
     stopping: Arc<AtomicBool>,
     component: String,
@@ -112,9 +111,17 @@ pub struct ComponentInstances {
     next_instance: AtomicU64,
 }
 
+/// One instance of a component, with the store it lives in.
+pub struct LiveInstance {
+    pub store: Store<Host>,
+    pub proxy: Proxy,
+    /// Numbered per component from 0, for the log.
+    pub id: u64,
+}
+
 impl ComponentInstances {
     /// Pre-instantiate `component`: check its imports against the linker once.
-    pub fn new(app_component: &AppComponent, linker: &Linker<Host>, component: &Component, limits: Limits) -> Result<ProxyHandler<Self>> {
+    pub fn new(app_component: &AppComponent, linker: &Linker<Host>, component: &Component, limits: Limits) -> Result<Self> {
         let id = &app_component.id;
         for mount in &app_component.files {
             if !mount.host.is_dir() {
@@ -129,13 +136,14 @@ impl ComponentInstances {
             .instantiate_pre(component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("component {id:?} imports something fabricks does not provide"))?;
-        let pre = wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre).map_err(anyhow::Error::from)
+        let pre = ProxyPre::new(pre)
+            .map_err(anyhow::Error::from)
             .with_context(|| format!("component {id:?} does not export wasi:http/incoming-handler"))?;
-        Ok(ProxyHandler::new(ComponentInstances {
+        Ok(ComponentInstances {
             stopping: Arc::new(AtomicBool::new(false)),
             component: id.to_string(),
             engine: component.engine().clone(),
-            pre: ProxyPre::P2(pre),
+            pre,
             environment: app_component.environment.clone(),
             files: app_component.files.clone(),
             reuse_count: limits.reuse_count_for(app_component),
@@ -144,7 +152,12 @@ impl ComponentInstances {
             ),
             limits,
             next_instance: AtomicU64::new(0),
-        }))
+        })
+    }
+
+    /// The component's id in the app.
+    pub fn component(&self) -> &str {
+        &self.component
     }
 
     pub fn limits(&self) -> &Limits {
@@ -160,6 +173,22 @@ impl ComponentInstances {
     /// tick (the server is stopping and its grace period is over).
     pub fn stop_all(&self) {
         self.stopping.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+
+    /// A new instance in a new store.
+    pub async fn instantiate(&self) -> Result<LiveInstance> {
+        let mut store = self.new_store(&self.engine).map_err(anyhow::Error::from).context("setting up a store")?;
+        let proxy = self
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("instantiating component {:?}", self.component))?;
+        Ok(LiveInstance { store, proxy, id: self.next_instance.fetch_add(1, Ordering::Relaxed) })
     }
 
     fn new_store(&self, engine: &Engine) -> wasmtime::Result<Store<Host>> {
@@ -200,98 +229,5 @@ impl ComponentInstances {
         });
         store.set_epoch_deadline(1);
         Ok(store)
-    }
-}
-
-impl HandlerState for ComponentInstances {
-    type StoreData = Host;
-    type WorkerExpiration = Expiration;
-    type WorkerState = Worker;
-
-    async fn instantiate(&self) -> wasmtime::Result<Instance<Host, Expiration, Worker>> {
-        let mut store = self.new_store(&self.engine)?;
-        let proxy = self.pre.instantiate_async(&mut store).await?;
-        Ok(Instance {
-            store,
-            proxy,
-            view: WasiHttpView::http,
-            expiration: Expiration {
-                idle_timeout: self.limits.idle_instance_timeout,
-                // A little later than the server's own timeout, which answers the client.
-                request_timeout: self.limits.request_timeout + EXPIRY_MARGIN,
-                sleep: Box::pin(tokio::time::sleep(Duration::from_secs(1 << 30))),
-            },
-            state: Worker {
-                component: self.component.clone(),
-                id: self.next_instance.fetch_add(1, Ordering::Relaxed),
-                max_reuse_count: self.reuse_count,
-                request_timeout: self.limits.request_timeout + EXPIRY_MARGIN,
-            },
-        })
-    }
-}
-
-/// When a worker's instance is dropped: idle too long, or a request past its timeout.
-pub struct Expiration {
-    idle_timeout: Duration,
-    request_timeout: Duration,
-    sleep: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl WorkerExpiration for Expiration {
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, status: WorkerStatus, start: Instant) -> Poll<()> {
-        let timeout = match status {
-            WorkerStatus::Idle => self.idle_timeout,
-            WorkerStatus::Requests | WorkerStatus::PostReturn => self.request_timeout,
-        };
-        let Some(deadline) = start.checked_add(timeout) else { return Poll::Pending };
-        let deadline = tokio::time::Instant::from_std(deadline);
-        if self.sleep.deadline() != deadline {
-            self.sleep.as_mut().reset(deadline);
-        }
-        self.sleep.as_mut().poll(cx)
-    }
-}
-
-/// One worker: how many requests its instance takes, and their timeout.
-pub struct Worker {
-    component: String,
-    id: u64,
-    max_reuse_count: usize,
-    request_timeout: Duration,
-}
-
-impl WorkerState for Worker {
-    type StoreData = Host;
-    type RequestData = ();
-
-    fn should_accept_request(&self, concurrent_count: usize, total_count: usize) -> ShouldAccept {
-        if total_count >= self.max_reuse_count {
-            ShouldAccept::Never
-        } else if concurrent_count >= 1 {
-            // A wasi:http@0.2 instance runs one request at a time.
-            ShouldAccept::No
-        } else {
-            ShouldAccept::Yes
-        }
-    }
-
-    fn on_request_start(
-        &self,
-        mut store: StoreContextMut<'_, Host>,
-        _data: (),
-        _task: GuestTaskId,
-    ) -> Pin<Box<dyn Future<Output = ()> + 'static + Send + Sync>> {
-        store.data_mut().deadline = Some(Instant::now() + self.request_timeout);
-        Box::pin(tokio::time::sleep(self.request_timeout))
-    }
-
-    fn drop(&self, store: Store<Host>, result: wasmtime::Result<()>) {
-        if let Err(error) = result {
-            // The root cause (e.g. "wasm trap: ... unreachable"); the wasm
-            // backtrace above it is long and the guest already logged its own.
-            eprintln!("fabricks: {}: instance {} was dropped after an error: {}", self.component, self.id, error.root_cause());
-        }
-        drop(store);
     }
 }

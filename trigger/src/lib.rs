@@ -9,6 +9,7 @@ pub mod limits;
 pub mod lock;
 pub mod manifest;
 pub mod outbound;
+pub mod pool;
 pub mod router;
 pub mod server;
 
@@ -39,14 +40,20 @@ pub struct ServeOptions {
 /// Compile (or load from the cache) `wasm` the way `serve` will, so the
 /// first start is fast. Returns how it was made ready.
 pub fn precompile(wasm: &std::path::Path, engine: &EngineSettings, code_cache_dir: PathBuf) -> Result<Loaded> {
-    let engine = engine::new_engine(engine)?;
+    let engine = engine::new_engine(engine, 1)?;
     let (_component, loaded) = CodeCache::new(Some(code_cache_dir)).load(&engine, wasm)?;
     Ok(loaded)
 }
 
 /// Serve `app` until SIGINT or SIGTERM.
 pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
-    let engine = engine::new_engine(&options.engine)?;
+    let served: std::collections::BTreeSet<&str> = app.routes.iter().map(|route| route.component.as_str()).collect();
+    let total_instances = served
+        .iter()
+        .filter_map(|id| app.component(id))
+        .map(|component| options.limits.for_component(&component.limits).max_instances())
+        .sum();
+    let engine = engine::new_engine(&options.engine, total_instances)?;
     let linker = instances::new_linker(&engine)?;
     let cache = CodeCache::new(options.code_cache_dir.clone());
     let router = router::Router::new(&app.routes);
@@ -78,14 +85,22 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
             }
         };
         let limits = options.limits.for_component(&component.limits);
-        let handler = instances::ComponentInstances::new(component, &linker, &compiled, limits)?;
-        let reuse = handler.state().reuse_count();
+        let max_instances = limits.max_instances();
+        let instances = instances::ComponentInstances::new(component, &linker, &compiled, limits)?;
+        let reuse = instances.reuse_count();
         eprintln!(
-            "fabricks: {}: {}",
+            "fabricks: {}: up to {max_instances} instances at once, {}",
             component.id,
-            if reuse == 1 { "a fresh instance per request".to_string() } else { format!("warm instances, each reused for up to {reuse} requests") }
+            if reuse == 1 { "a fresh one per request".to_string() } else { format!("each reused for up to {reuse} requests") }
         );
-        handlers.insert(component.id.clone(), handler);
+        let pool = pool::InstancePool::new(instances, max_instances);
+        if reuse > 1 {
+            // The first request finds an instance ready.
+            if let Err(error) = pool.prewarm().await {
+                eprintln!("fabricks: {}: could not make an instance ahead of requests: {error:#}", component.id);
+            }
+        }
+        handlers.insert(component.id.clone(), pool);
     }
 
     let listener = bind(options.listen, options.find_free_port)?;
@@ -108,8 +123,8 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
     });
     server::run(listener, server.clone(), shutdown_signal()).await?;
     // What still runs after the grace period traps at the next epoch tick.
-    for handler in server.handlers.values() {
-        handler.state().stop_all();
+    for pool in server.handlers.values() {
+        pool.stop_all();
     }
     tokio::time::sleep(engine::EPOCH_TICK * 3).await;
     eprintln!("fabricks: stopped");

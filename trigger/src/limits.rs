@@ -17,9 +17,15 @@ pub struct Limits {
     pub max_instance_reuse_count: Option<usize>,
     /// An instance idle this long is retired.
     pub idle_instance_timeout: Duration,
+    /// Instances of one component at once; more requests wait for one.
+    /// `None`: [`Limits::max_instances`] picks by the machine.
+    pub max_instances: Option<usize>,
     /// Request bodies larger than this get a 413 (nginx's client_max_body_size).
     pub max_request_body: u64,
 }
+
+/// The most instances one component may have at once (`max_instances`).
+pub const MAX_INSTANCES: usize = 1000;
 
 /// How many requests a warm instance of a framework app serves in sequence
 /// (like gunicorn's `max_requests`).
@@ -31,6 +37,15 @@ impl Limits {
     /// instance per request, as under Spin and `wasmtime serve`.
     pub fn reuse_count_for(&self, component: &AppComponent) -> usize {
         self.max_instance_reuse_count.unwrap_or(if component.framework.is_some() { FRAMEWORK_REUSE_COUNT } else { 1 })
+    }
+
+    /// Instances of one component at once. By default two per CPU core: a
+    /// guest runs one request at a time and is mostly busy on the CPU, so
+    /// more instances than that buy little and cost memory and cache (see
+    /// BENCHMARKS.md); apps that wait on outbound HTTP may want more.
+    pub fn max_instances(&self) -> usize {
+        self.max_instances
+            .unwrap_or_else(|| 2 * std::thread::available_parallelism().map(usize::from).unwrap_or(1))
     }
 }
 
@@ -57,6 +72,7 @@ impl Default for Limits {
             max_instance_memory: None,
             max_instance_reuse_count: None,
             idle_instance_timeout: Duration::from_secs(30),
+            max_instances: None,
             max_request_body: 64 << 20,
         }
     }
@@ -70,10 +86,12 @@ pub struct ComponentLimits {
     pub max_instance_memory: Option<usize>,
     pub max_request_body: Option<u64>,
     pub max_instance_reuse_count: Option<usize>,
+    pub max_instances: Option<usize>,
 }
 
 impl ComponentLimits {
-    pub const KEYS: [&'static str; 4] = ["request_timeout", "max_instance_memory", "max_request_body_size", "max_instance_reuse_count"];
+    pub const KEYS: [&'static str; 5] =
+        ["request_timeout", "max_instance_memory", "max_request_body_size", "max_instance_reuse_count", "max_instances"];
 
     /// Read the limit keys of a settings table (others are left alone);
     /// `place` names the table in errors.
@@ -94,6 +112,13 @@ impl ComponentLimits {
             let count = value.as_u64().filter(|n| *n >= 1).ok_or_else(|| bad("max_instance_reuse_count", "give a whole number, 1 or more"))?;
             limits.max_instance_reuse_count = Some(count as usize);
         }
+        if let Some(value) = table.get("max_instances") {
+            let count = value
+                .as_u64()
+                .filter(|n| (1..=MAX_INSTANCES as u64).contains(n))
+                .ok_or_else(|| bad("max_instances", &format!("give a whole number from 1 to {MAX_INSTANCES}")))?;
+            limits.max_instances = Some(count as usize);
+        }
         Ok(limits)
     }
 
@@ -104,6 +129,7 @@ impl ComponentLimits {
             max_instance_memory: other.max_instance_memory.or(self.max_instance_memory),
             max_request_body: other.max_request_body.or(self.max_request_body),
             max_instance_reuse_count: other.max_instance_reuse_count.or(self.max_instance_reuse_count),
+            max_instances: other.max_instances.or(self.max_instances),
         }
     }
 }
@@ -117,6 +143,7 @@ impl Limits {
             max_request_body: own.max_request_body.unwrap_or(self.max_request_body),
             max_instance_reuse_count: own.max_instance_reuse_count.or(self.max_instance_reuse_count),
             idle_instance_timeout: self.idle_instance_timeout,
+            max_instances: own.max_instances.or(self.max_instances),
         }
     }
 }

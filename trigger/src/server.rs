@@ -4,8 +4,8 @@
 //! on shutdown it stops accepting and lets in-flight requests finish.
 
 use crate::app::App;
-use crate::instances::ComponentInstances;
 use crate::limits::ServerLimits;
+use crate::pool::{Expired, InstancePool};
 use crate::router::{RouteMatch, Router};
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -19,7 +19,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime_wasi_http::WasiBody;
-use wasmtime_wasi_http::handler::{ExpirationError, ProxyHandler};
 use wasmtime_wasi_http::io::TokioIo;
 
 /// How long in-flight requests may run on after shutdown was asked for.
@@ -29,7 +28,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct Server {
     pub app: App,
     pub router: Router,
-    pub handlers: HashMap<String, ProxyHandler<ComponentInstances>>,
+    pub handlers: HashMap<String, InstancePool>,
     pub local_addr: SocketAddr,
     /// Permits for requests being handled (`ServerLimits::max_concurrent_requests`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
@@ -111,15 +110,24 @@ impl Server {
         let Some(route) = self.router.route(&path) else {
             return plain(StatusCode::NOT_FOUND, "");
         };
-        let Some(handler) = self.handlers.get(&route.component) else {
+        let Some(pool) = self.handlers.get(&route.component) else {
             return plain(StatusCode::NOT_FOUND, "");
         };
-        let max_body = handler.state().limits().max_request_body;
+        let limits = pool.instances().limits();
+        let max_body = limits.max_request_body;
         let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|length| length > max_body) {
             return plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("Payload Too Large: the limit is {max_body} bytes\n"));
         }
-        let Ok(_permit) = tokio::time::timeout(self.limits.queue_timeout, self.in_flight.clone().acquire_owned()).await else {
+        // In line: first for the server's request slots, then for one of
+        // the component's instances, for `queue_timeout` in all.
+        let give_up = tokio::time::Instant::now() + self.limits.queue_timeout;
+        let permit = tokio::time::timeout_at(give_up, self.in_flight.clone().acquire_owned()).await;
+        let turn = match permit {
+            Ok(Ok(_permit)) => pool.turn(give_up).await.map(|turn| (turn, _permit)),
+            _ => None,
+        };
+        let Some((turn, _permit)) = turn else {
             eprintln!("fabricks: {}: {path} waited {:?} for a free slot; answered 503", route.component, self.limits.queue_timeout);
             let mut busy = plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: too many requests at once\n");
             busy.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -130,10 +138,10 @@ impl Server {
             Ok(request) => request,
             Err(error) => return plain(StatusCode::BAD_REQUEST, &format!("Bad Request: {error:#}\n")),
         };
-        // The worker enforces the timeout too (and drops the instance); this
+        // The pool enforces the timeout too (and drops the instance); this
         // one decides what the client is told.
-        let timeout = handler.state().limits().request_timeout;
-        let outcome = tokio::time::timeout(timeout, handler.handle((), request)).await;
+        let timeout = limits.request_timeout;
+        let outcome = tokio::time::timeout(timeout, turn.handle(request)).await;
         // The guest saw its body fail (cut off at the limit, or malformed):
         // whatever it answered, the client is told why.
         match body_fault.get() {
@@ -145,7 +153,7 @@ impl Server {
         }
         match outcome {
             Ok(Ok(response)) => response,
-            Ok(Err(error)) if error.downcast_ref::<ExpirationError>().is_none() => {
+            Ok(Err(error)) if error.downcast_ref::<Expired>().is_none() => {
                 eprintln!("fabricks: {}: request {path} failed: {error:#}", route.component);
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
             }

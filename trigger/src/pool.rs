@@ -1,0 +1,236 @@
+//! The instances of one component and the requests they serve.
+//!
+//! At most `max_instances` instances exist at once (like gunicorn's
+//! `--workers`): a request takes a turn, then the most recently used warm
+//! instance (its memory is still in the CPU caches), or a new one. An
+//! instance serves one request at a time (wasi:http 0.2), up to
+//! `reuse_count` in all; it is retired after that or when idle for
+//! `idle_instance_timeout`. One that traps or overruns its request timeout is
+//! dropped, never reused.
+//!
+//! Each request's guest call runs on its own task, which holds the turn until
+//! the guest returns (its response body written), so the response head can go
+//! to the client while the guest still writes the body.
+
+use crate::instances::{ComponentInstances, LiveInstance};
+use anyhow::{Context, Result, anyhow};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use wasmtime_wasi_http::WasiBody;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+
+/// How much longer than its request timeout a guest blocked in a host call
+/// (where the epoch deadline cannot stop it) is given before its call is
+/// abandoned and its instance dropped.
+const EXPIRY_MARGIN: Duration = Duration::from_millis(100);
+
+/// The error a request fails with when its guest ran past the request timeout.
+#[derive(Debug)]
+pub struct Expired;
+
+impl std::fmt::Display for Expired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the guest ran past the request timeout")
+    }
+}
+
+impl std::error::Error for Expired {}
+
+/// One component's instances.
+pub struct InstancePool {
+    inner: Arc<Pool>,
+}
+
+struct Pool {
+    instances: ComponentInstances,
+    /// Idle instances; the last one was used most recently.
+    warm: Mutex<Vec<WarmInstance>>,
+    /// One permit per instance that may exist.
+    turns: Arc<Semaphore>,
+    max_instances: usize,
+}
+
+struct WarmInstance {
+    live: LiveInstance,
+    /// Requests it has served.
+    served: usize,
+    idle_since: Instant,
+}
+
+/// The right to run one request on one of the component's instances.
+pub struct Turn {
+    pool: Arc<Pool>,
+    permit: OwnedSemaphorePermit,
+}
+
+type ResponseSender = Arc<Mutex<Option<oneshot::Sender<Result<http::Response<WasiBody>>>>>>;
+
+impl InstancePool {
+    /// A pool of up to `max_instances` instances; starts retiring idle ones
+    /// in the background (on the current tokio runtime).
+    pub fn new(instances: ComponentInstances, max_instances: usize) -> Self {
+        let idle_timeout = instances.limits().idle_instance_timeout;
+        let inner = Arc::new(Pool {
+            instances,
+            warm: Mutex::new(Vec::new()),
+            turns: Arc::new(Semaphore::new(max_instances)),
+            max_instances,
+        });
+        let pool = Arc::downgrade(&inner);
+        let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(period).await;
+                let Some(pool) = pool.upgrade() else { return };
+                pool.retire_idle(idle_timeout);
+            }
+        });
+        InstancePool { inner }
+    }
+
+    pub fn instances(&self) -> &ComponentInstances {
+        &self.inner.instances
+    }
+
+    pub fn max_instances(&self) -> usize {
+        self.inner.max_instances
+    }
+
+    /// Idle instances right now.
+    pub fn warm_count(&self) -> usize {
+        self.inner.warm.lock().unwrap().len()
+    }
+
+    /// Make one instance ahead of the first request, so that it does not pay
+    /// for instantiation. Only worth it when instances are reused.
+    pub async fn prewarm(&self) -> Result<()> {
+        let Ok(_permit) = self.inner.turns.clone().try_acquire_owned() else { return Ok(()) };
+        let live = self.inner.instances.instantiate().await?;
+        self.inner.give_back(WarmInstance { live, served: 0, idle_since: Instant::now() });
+        Ok(())
+    }
+
+    /// Wait up to `until` for a turn; `None` if none came free by then.
+    pub async fn turn(&self, until: tokio::time::Instant) -> Option<Turn> {
+        let permit = tokio::time::timeout_at(until, self.inner.turns.clone().acquire_owned()).await.ok()?.ok()?;
+        Some(Turn { pool: self.inner.clone(), permit })
+    }
+
+    /// The server is stopping: running guests trap at their next epoch tick,
+    /// idle instances are dropped.
+    pub fn stop_all(&self) {
+        self.inner.instances.stop_all();
+        self.inner.warm.lock().unwrap().clear();
+    }
+}
+
+impl Pool {
+    /// Keep `warm` for the next request, unless it has served its share.
+    fn give_back(&self, mut warm: WarmInstance) {
+        if warm.served >= self.instances.reuse_count() || self.instances.is_stopping() {
+            return;
+        }
+        warm.live.store.data_mut().set_deadline(None);
+        let mut stack = self.warm.lock().unwrap();
+        warm.idle_since = Instant::now();
+        stack.push(warm);
+    }
+
+    /// Drop the instances idle for `idle_timeout` or longer.
+    fn retire_idle(&self, idle_timeout: Duration) {
+        let retired: Vec<WarmInstance> = {
+            let mut stack = self.warm.lock().unwrap();
+            // The bottom of the stack was idle longest.
+            let stale = stack.iter().take_while(|warm| warm.idle_since.elapsed() >= idle_timeout).count();
+            stack.drain(..stale).collect()
+        };
+        drop(retired);
+    }
+
+    /// The most recently used idle instance, or a new one.
+    async fn instance(&self) -> Result<WarmInstance> {
+        let reused = self.warm.lock().unwrap().pop();
+        match reused {
+            Some(warm) => Ok(warm),
+            None => Ok(WarmInstance { live: self.instances.instantiate().await?, served: 0, idle_since: Instant::now() }),
+        }
+    }
+}
+
+impl Turn {
+    /// Run `request` on an instance; resolves with the guest's response head
+    /// (its body may still be coming) or why there is none.
+    pub async fn handle(self, request: http::Request<WasiBody>) -> Result<http::Response<WasiBody>> {
+        let Turn { pool, permit } = self;
+        let mut warm = pool.instance().await?;
+        let deadline = Instant::now() + pool.instances.limits().request_timeout;
+        let (response_tx, response_rx) = oneshot::channel();
+        let response_tx: ResponseSender = Arc::new(Mutex::new(Some(response_tx)));
+        let store = &mut warm.live.store;
+        store.data_mut().set_deadline(Some(deadline));
+        let mut http = wasmtime_wasi_http::WasiHttpView::http(store.data_mut());
+        let guest_request = http
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(anyhow::Error::from)
+            .context("passing the request to the guest")?;
+        let outparam = http
+            .new_response_outparam_from_callback({
+                let response_tx = response_tx.clone();
+                move |response| {
+                    let response = response.map_err(|code| anyhow!("the guest answered with the error {code:?}"));
+                    send(&response_tx, response);
+                }
+            })
+            .map_err(anyhow::Error::from)
+            .context("passing the request to the guest")?;
+        tokio::spawn(async move {
+            let outcome = run_guest(&mut warm, guest_request, outparam, deadline).await;
+            match outcome {
+                Ok(()) => {
+                    send(&response_tx, Err(anyhow!("the guest returned without setting a response")));
+                    warm.served += 1;
+                    pool.give_back(warm);
+                }
+                Err(error) => {
+                    let message = format!("{:#}", error.root_cause());
+                    if error.is::<Expired>() {
+                        eprintln!("fabricks: {}: instance {} was stopped at its request timeout", pool.instances.component(), warm.live.id);
+                        send(&response_tx, Err(anyhow::Error::new(Expired)));
+                    } else {
+                        eprintln!("fabricks: {}: instance {} was dropped after an error: {message}", pool.instances.component(), warm.live.id);
+                        send(&response_tx, Err(anyhow!("the guest failed: {message}")));
+                    }
+                    drop(warm);
+                }
+            }
+            // Only now may another instance be made in this one's place.
+            drop(permit);
+        });
+        response_rx.await.unwrap_or_else(|_| Err(anyhow!("the guest's task ended without an answer")))
+    }
+}
+
+/// Call the guest's handler on `warm`; past `deadline` it fails with [`Expired`].
+async fn run_guest(
+    warm: &mut WarmInstance,
+    request: wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostIncomingRequest>,
+    outparam: wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostResponseOutparam>,
+    deadline: Instant,
+) -> Result<()> {
+    let live = &mut warm.live;
+    let call = live.proxy.wasi_http_incoming_handler().call_handle(&mut live.store, request, outparam);
+    match tokio::time::timeout_at((deadline + EXPIRY_MARGIN).into(), call).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) if Instant::now() >= deadline => Err(anyhow::Error::new(Expired)),
+        Ok(Err(trap)) => Err(anyhow::Error::from(trap)),
+        Err(_) => Err(anyhow::Error::new(Expired)),
+    }
+}
+
+/// Answer the waiting request, unless it was answered already.
+fn send(response_tx: &ResponseSender, response: Result<http::Response<WasiBody>>) {
+    if let Some(tx) = response_tx.lock().unwrap().take() {
+        let _ = tx.send(response);
+    }
+}
