@@ -8,6 +8,12 @@
 //! `idle_instance_timeout`. One that traps or overruns its request timeout is
 //! dropped, never reused.
 //!
+//! Why not `wasmtime_wasi_http::handler::ProxyHandler` (what `wasmtime serve`
+//! runs on): it starts a new instance whenever none is free and hands it the
+//! request, so it has no cap; 64 connections kept 64 Flask instances (800 MB)
+//! and were slower than 4. Capping it from outside races with its workers
+//! becoming free, and it cannot make an instance before the first request.
+//!
 //! Each request's guest call runs on its own task, which holds the turn until
 //! the guest returns (its response body written), so the response head can go
 //! to the client while the guest still writes the body.
