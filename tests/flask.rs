@@ -170,6 +170,27 @@ fn sigterm_with_a_guest_still_running_stops_it_and_exits_cleanly() {
 }
 
 #[test]
+fn several_worker_processes_share_the_port_and_stop_together() {
+    build_once("tests/apps/flask-probe");
+    let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--workers", "3"]);
+    let workers = server.worker_pids();
+    assert_eq!(workers.len(), 2, "three workers are this process and two more");
+    // Each connection goes to whichever process the kernel picks; all answer.
+    let addr = server.addr;
+    let clients: Vec<_> = (0..12)
+        .map(|id| std::thread::spawn(move || request(addr, "GET", &format!("/environ/x?id={id}"), &[], b"")))
+        .collect();
+    for client in clients {
+        assert_eq!(client.join().unwrap().status, 200);
+    }
+    let status = server.stop();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    for pid in workers {
+        assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "worker {pid} outlived the server");
+    }
+}
+
+#[test]
 fn codecs_looked_up_at_run_time_were_loaded_at_build_time() {
     let server = serve("tests/apps/flask-probe");
     let response = server.get("/idna");
@@ -275,7 +296,9 @@ fn sigterm_stops_the_server_cleanly() {
 
 #[test]
 fn framework_apps_reuse_warm_instances_and_each_request_starts_clean() {
-    let server = serve("tests/apps/flask-probe");
+    build_once("tests/apps/flask-probe");
+    // One worker process: the requests must reach the same instance.
+    let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--workers", "1"]);
     assert!(server.stderr().contains("each reused for up to 1000 requests"), "{}", server.stderr());
     let counts: Vec<String> = (0..3).map(|_| server.get("/counter").text()).collect();
     assert_eq!(counts, ["1", "2", "3"], "the same instance served the requests in turn");

@@ -191,7 +191,9 @@ fn fastapi_validates_injects_and_documents() {
 
 #[test]
 fn an_asgi_app_gets_its_lifespan_state_in_every_request() {
-    let server = serve("examples/asgi");
+    build_once("examples/asgi");
+    // One worker process: the requests must reach the same instance.
+    let server = Server::start(&repo_path("examples/asgi"), &["--workers", "1"]);
     let state = server.get("/state").json();
     assert_eq!(state["greeting"], "set at startup");
     assert_eq!(state["requests"], 1);

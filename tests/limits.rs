@@ -52,7 +52,7 @@ fn a_guest_that_allocates_without_bound_costs_one_500() {
 
 #[test]
 fn beyond_the_concurrency_limit_requests_wait_then_get_a_503() {
-    let server = probe(&["--max-concurrent-requests", "1", "--max-queue-wait", "0.5", "--request-timeout", "3"]);
+    let server = probe(&["--workers", "1", "--max-concurrent-requests", "1", "--max-queue-wait", "0.5", "--request-timeout", "3"]);
     let addr = server.addr;
     let busy = std::thread::spawn(move || request(addr, "GET", "/loop", &[], b"").status);
     std::thread::sleep(Duration::from_millis(500));
@@ -65,7 +65,7 @@ fn beyond_the_concurrency_limit_requests_wait_then_get_a_503() {
 
 #[test]
 fn beyond_max_instances_a_request_waits_for_an_instance() {
-    let server = probe(&["--max-instances", "1", "--request-timeout", "2"]);
+    let server = probe(&["--workers", "1", "--max-instances", "1", "--request-timeout", "2"]);
     let addr = server.addr;
     let busy = std::thread::spawn(move || request(addr, "GET", "/loop", &[], b"").status);
     std::thread::sleep(Duration::from_millis(300));

@@ -83,9 +83,9 @@ fn twenty_thousand_requests_on_64_connections_all_succeed_and_memory_levels_off(
     eprintln!("load: RSS {middle_rss} KiB after {} requests, {end_rss} KiB after {TOTAL}", TOTAL / 2);
     assert_eq!(failures.load(Ordering::Relaxed), 0, "failed requests:\n{}", server.stderr());
     assert!(middle_rss > 0 && end_rss > 0, "RSS not readable");
-    // At most --max-instances instances exist (two per core by default),
-    // all made in the first few requests: the second 10,000 requests must
-    // not grow memory.
+    // Each worker process has at most --max-instances instances (2 by
+    // default), all made in the first few requests: the second 10,000
+    // requests must not grow memory.
     assert!(
         end_rss <= middle_rss + middle_rss / 4,
         "memory kept growing: {middle_rss} KiB after {} requests, {end_rss} KiB after {TOTAL}",

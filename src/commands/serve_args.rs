@@ -26,10 +26,15 @@ pub struct ServeArgs {
     /// request). Default: 1000 for framework apps (WSGI, ASGI, Express...), 1 for plain components.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_instance_reuse_count: Option<u64>,
-    /// Instances of one component at once (one request each); more requests wait in line
-    /// (see --max-queue-wait). Default: two per CPU core.
+    /// Server processes, each single-threaded with its own instances (like gunicorn's
+    /// --workers); the kernel spreads connections over them. Default: one per CPU core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub workers: Option<u64>,
+    /// Instances of one component at once in each worker process (one request each); more
+    /// requests wait in line (see --max-queue-wait).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=fabricks_trigger::limits::MAX_INSTANCES as u64))]
-    pub max_instances: Option<u64>,
+    #[arg(default_value_t = fabricks_trigger::limits::DEFAULT_MAX_INSTANCES as u64)]
+    pub max_instances: u64,
     /// Seconds a warm instance may stay idle before it is retired.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub idle_instance_timeout: f64,
@@ -76,7 +81,7 @@ impl ServeArgs {
                 max_instance_memory: self.max_instance_memory,
                 max_instance_reuse_count: self.max_instance_reuse_count.map(|n| n as usize),
                 idle_instance_timeout: Duration::from_secs_f64(self.idle_instance_timeout),
-                max_instances: self.max_instances.map(|n| n as usize),
+                max_instances: self.max_instances as usize,
                 max_request_body: self.max_request_body_size as u64,
             },
             server_limits: ServerLimits {
@@ -86,20 +91,21 @@ impl ServeArgs {
             },
             engine: self.engine(),
             code_cache_dir: (!self.disable_cache).then(super::project::code_cache_dir),
+            announce: true,
         })
+    }
+
+    /// Worker processes to serve from.
+    pub fn workers(&self) -> usize {
+        self.workers
+            .map(|n| n as usize)
+            .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(1))
     }
 }
 
-/// Serve `app` on a fresh multi-threaded runtime until SIGINT/SIGTERM.
-pub fn serve(app: fabricks_trigger::App, options: ServeOptions) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
-    let result = runtime.block_on(fabricks_trigger::serve(app, options));
-    // Never wait on a task that is still inside a guest.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    result
+/// Serve `app` from `workers` processes until SIGINT/SIGTERM.
+pub fn serve(app: fabricks_trigger::App, options: ServeOptions, workers: usize) -> Result<()> {
+    fabricks_trigger::workers::serve(app, options, workers)
 }
 
 fn parse_bytes(text: &str) -> Result<usize, String> {

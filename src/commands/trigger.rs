@@ -98,7 +98,7 @@ pub fn run(cli: TriggerCli) -> Result<()> {
     if app.routes.is_empty() {
         bail!("the locked app {locked_url} has no [[trigger.fabricks]] routes");
     }
-    serve_args::serve(app, args.serve.serve_options()?)
+    serve_args::serve(app, args.serve.serve_options()?, args.serve.workers())
 }
 
 /// `{"all_flags":[{"short":"-L","long":"--log-dir"},{"long":"--listen"}, ...]}`.

@@ -38,5 +38,5 @@ pub fn run(args: UpArgs) -> Result<()> {
     // compiled-code cache, compiling (and caching) it there on a miss.
     let built = project::build_all(&specs, &options, &args.serve.engine(), false)?;
     let app = project::app_model(file, &built)?;
-    serve_args::serve(app, serve_options)
+    serve_args::serve(app, serve_options, args.serve.workers())
 }

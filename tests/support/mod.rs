@@ -116,14 +116,32 @@ impl Server {
         self.child.id()
     }
 
-    /// Resident memory of the server process, in KiB (Linux).
+    /// The server's worker processes (its children), by process id.
+    pub fn worker_pids(&self) -> Vec<u32> {
+        let parent = self.child.id().to_string();
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+            // pid (comm) state ppid ...: the command may hold spaces, so split after ")".
+            let Some((_, rest)) = stat.rsplit_once(')') else { continue };
+            if rest.split_whitespace().nth(1) == Some(parent.as_str()) {
+                pids.extend(entry.file_name().to_str().and_then(|name| name.parse::<u32>().ok()));
+            }
+        }
+        pids
+    }
+
+    /// Resident memory of the server and its worker processes, in KiB (Linux).
     pub fn rss_kb(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
+        let rss = |pid: u32| -> u64 {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or(0)
+        };
+        rss(self.child.id()) + self.worker_pids().into_iter().map(rss).sum::<u64>()
     }
 
     /// Every line the server printed on stdout so far.

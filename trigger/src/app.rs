@@ -2,9 +2,10 @@
 //! Fabrickfile, a spin.toml via [`crate::manifest`], a Spin spin.lock via
 //! [`crate::lock`]): its components and its HTTP routes.
 
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct App {
     pub name: String,
     pub version: String,
@@ -12,7 +13,7 @@ pub struct App {
     pub routes: Vec<AppRoute>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AppComponent {
     /// The component id (kebab-case), as in spin.toml.
     pub id: String,
@@ -31,7 +32,7 @@ pub struct AppComponent {
 }
 
 /// A host path mounted into the guest, read-only.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMount {
     pub host: PathBuf,
     /// Where the guest sees it (absolute).
@@ -39,7 +40,7 @@ pub struct FileMount {
 }
 
 /// A framework section (`[python]`, `[nodejs]`) as written, with its language.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FrameworkSettings {
     /// `python` or `nodejs`.
     pub language: String,
@@ -49,7 +50,7 @@ pub struct FrameworkSettings {
 }
 
 /// Which trigger a route came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TriggerType {
     /// `[[trigger.fabricks]]`: served by this host under `spin up` too.
     Fabricks,
@@ -58,7 +59,7 @@ pub enum TriggerType {
 }
 
 /// One `[[trigger.*]]`: a route served by a component.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AppRoute {
     pub component: String,
     pub route: String,

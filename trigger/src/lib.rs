@@ -12,6 +12,7 @@ pub mod outbound;
 pub mod pool;
 pub mod router;
 pub mod server;
+pub mod workers;
 
 pub use app::{App, AppComponent, AppRoute, FileMount, FrameworkSettings, TriggerType};
 pub use limits::{ComponentLimits, Limits, ServerLimits};
@@ -25,7 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// How to serve.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ServeOptions {
     pub listen: SocketAddr,
     /// If `listen`'s port is taken, try the next ones.
@@ -35,6 +36,9 @@ pub struct ServeOptions {
     pub engine: EngineSettings,
     /// The compiled-code cache; `None` compiles at every start.
     pub code_cache_dir: Option<PathBuf>,
+    /// Print Spin's banner and what was loaded (worker processes after the
+    /// first stay quiet).
+    pub announce: bool,
 }
 
 /// Compile (or load from the cache) `wasm` the way `serve` will, so the
@@ -45,13 +49,21 @@ pub fn precompile(wasm: &std::path::Path, engine: &EngineSettings, code_cache_di
     Ok(loaded)
 }
 
-/// Serve `app` until SIGINT or SIGTERM.
-pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
+/// Serve `app` on `listener` until `shutdown` resolves. `loaded` runs once
+/// every component is loaded (compiled and cached if it was not), before
+/// the first request is accepted.
+pub async fn serve(
+    app: App,
+    options: ServeOptions,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()>,
+    loaded: impl FnOnce() -> Result<()>,
+) -> Result<()> {
     let served: std::collections::BTreeSet<&str> = app.routes.iter().map(|route| route.component.as_str()).collect();
     let total_instances = served
         .iter()
         .filter_map(|id| app.component(id))
-        .map(|component| options.limits.for_component(&component.limits).max_instances())
+        .map(|component| options.limits.for_component(&component.limits).max_instances)
         .sum();
     let engine = engine::new_engine(&options.engine, total_instances)?;
     let linker = instances::new_linker(&engine)?;
@@ -73,26 +85,32 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
             .with_context(|| format!("a route names the component {:?}, which the app does not define", route.component))?;
         let compiled = match compiled_by_source.get(&component.source) {
             Some(compiled) => {
-                eprintln!("fabricks: {}: shares the loaded {}", component.id, component.source.display());
+                if options.announce {
+                    eprintln!("fabricks: {}: shares the loaded {}", component.id, component.source.display());
+                }
                 compiled.clone()
             }
             None => {
                 let started = std::time::Instant::now();
                 let (compiled, loaded) = cache.load(&engine, &component.source)?;
-                report_load(&component.id, &component.source, loaded, started);
+                if options.announce {
+                    report_load(&component.id, &component.source, loaded, started);
+                }
                 compiled_by_source.insert(component.source.clone(), compiled.clone());
                 compiled
             }
         };
         let limits = options.limits.for_component(&component.limits);
-        let max_instances = limits.max_instances();
+        let max_instances = limits.max_instances;
         let instances = instances::ComponentInstances::new(component, &linker, &compiled, limits)?;
         let reuse = instances.reuse_count();
-        eprintln!(
+        if options.announce {
+            eprintln!(
             "fabricks: {}: up to {max_instances} instances at once, {}",
             component.id,
-            if reuse == 1 { "a fresh one per request".to_string() } else { format!("each reused for up to {reuse} requests") }
-        );
+                if reuse == 1 { "a fresh one per request".to_string() } else { format!("each reused for up to {reuse} requests") }
+            );
+        }
         let pool = pool::InstancePool::new(instances, max_instances);
         if reuse > 1 {
             // The first request finds an instance ready.
@@ -103,14 +121,16 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
         handlers.insert(component.id.clone(), pool);
     }
 
-    let listener = bind(options.listen, options.find_free_port)?;
+    loaded()?;
     listener.set_nonblocking(true)?;
     let local_addr = listener.local_addr()?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
 
-    let mut stdout = std::io::stdout();
-    stdout.write_all(server::banner(&router, local_addr).as_bytes())?;
-    stdout.flush()?;
+    if options.announce {
+        let mut stdout = std::io::stdout();
+        stdout.write_all(server::banner(&router, local_addr).as_bytes())?;
+        stdout.flush()?;
+    }
 
     let _ticker = EpochTicker::start(engine.clone());
     let server = Arc::new(server::Server {
@@ -121,13 +141,15 @@ pub async fn serve(app: App, options: ServeOptions) -> Result<()> {
         in_flight: Arc::new(tokio::sync::Semaphore::new(options.server_limits.max_concurrent_requests)),
         limits: options.server_limits.clone(),
     });
-    server::run(listener, server.clone(), shutdown_signal()).await?;
+    server::run(listener, server.clone(), shutdown).await?;
     // What still runs after the grace period traps at the next epoch tick.
     for pool in server.handlers.values() {
         pool.stop_all();
     }
     tokio::time::sleep(engine::EPOCH_TICK * 3).await;
-    eprintln!("fabricks: stopped");
+    if options.announce {
+        eprintln!("fabricks: stopped");
+    }
     Ok(())
 }
 
@@ -145,13 +167,15 @@ fn report_load(id: &str, source: &std::path::Path, loaded: Loaded, started: std:
     }
 }
 
-/// Listen on `addr`; with `find_free_port`, on the first free port from it up.
-fn bind(addr: SocketAddr, find_free_port: bool) -> Result<std::net::TcpListener> {
+/// Listen on `addr`; with `find_free_port`, on the first free port from it
+/// up. With `shared`, other processes may listen on the same port too
+/// (`SO_REUSEPORT`: the kernel spreads connections over them).
+pub fn bind(addr: SocketAddr, find_free_port: bool, shared: bool) -> Result<std::net::TcpListener> {
     let attempts = if find_free_port && addr.port() != 0 { 100 } else { 1 };
     let mut last_error = None;
     for offset in 0..attempts {
         let Some(port) = addr.port().checked_add(offset) else { break };
-        match std::net::TcpListener::bind(SocketAddr::new(addr.ip(), port)) {
+        match listen_on(SocketAddr::new(addr.ip(), port), shared) {
             Ok(listener) => return Ok(listener),
             Err(error) => last_error = Some(error),
         }
@@ -163,8 +187,20 @@ fn bind(addr: SocketAddr, find_free_port: bool) -> Result<std::net::TcpListener>
     )))
 }
 
+fn listen_on(addr: SocketAddr, shared: bool) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    if shared {
+        socket.set_reuse_port(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
 /// Resolves at the first SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut terminate = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
     let mut interrupt = signal(SignalKind::interrupt()).expect("installing the SIGINT handler");

@@ -5,7 +5,7 @@
 use crate::app::AppComponent;
 use std::time::Duration;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// A request that has not produced a response by then gets a 504 and its
     /// instance is dropped (gunicorn's worker timeout is 30 s too).
@@ -17,15 +17,21 @@ pub struct Limits {
     pub max_instance_reuse_count: Option<usize>,
     /// An instance idle this long is retired.
     pub idle_instance_timeout: Duration,
-    /// Instances of one component at once; more requests wait for one.
-    /// `None`: [`Limits::max_instances`] picks by the machine.
-    pub max_instances: Option<usize>,
+    /// Instances of one component at once (in one worker process); more
+    /// requests wait for one.
+    pub max_instances: usize,
     /// Request bodies larger than this get a 413 (nginx's client_max_body_size).
     pub max_request_body: u64,
 }
 
 /// The most instances one component may have at once (`max_instances`).
 pub const MAX_INSTANCES: usize = 1000;
+
+/// Instances of one component at once in one worker process, by default.
+/// A guest runs one request at a time and is mostly busy on the CPU, and a
+/// worker runs on one core (see BENCHMARKS.md): two let one instance start
+/// while the other runs.
+pub const DEFAULT_MAX_INSTANCES: usize = 2;
 
 /// How many requests a warm instance of a framework app serves in sequence
 /// (like gunicorn's `max_requests`).
@@ -38,19 +44,10 @@ impl Limits {
     pub fn reuse_count_for(&self, component: &AppComponent) -> usize {
         self.max_instance_reuse_count.unwrap_or(if component.framework.is_some() { FRAMEWORK_REUSE_COUNT } else { 1 })
     }
-
-    /// Instances of one component at once. By default two per CPU core: a
-    /// guest runs one request at a time and is mostly busy on the CPU, so
-    /// more instances than that buy little and cost memory and cache (see
-    /// BENCHMARKS.md); apps that wait on outbound HTTP may want more.
-    pub fn max_instances(&self) -> usize {
-        self.max_instances
-            .unwrap_or_else(|| 2 * std::thread::available_parallelism().map(usize::from).unwrap_or(1))
-    }
 }
 
 /// Limits of the server as a whole.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ServerLimits {
     /// The most bytes of request line and headers (beyond: 431).
     pub max_header_size: usize,
@@ -72,7 +69,7 @@ impl Default for Limits {
             max_instance_memory: None,
             max_instance_reuse_count: None,
             idle_instance_timeout: Duration::from_secs(30),
-            max_instances: None,
+            max_instances: DEFAULT_MAX_INSTANCES,
             max_request_body: 64 << 20,
         }
     }
@@ -80,7 +77,7 @@ impl Default for Limits {
 
 /// A component's own limits (`[component.<id>.tool.fabricks]`, or keys of its
 /// `[[trigger.fabricks]]`), each overriding the server-wide value.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ComponentLimits {
     pub request_timeout: Option<Duration>,
     pub max_instance_memory: Option<usize>,
@@ -143,7 +140,7 @@ impl Limits {
             max_request_body: own.max_request_body.unwrap_or(self.max_request_body),
             max_instance_reuse_count: own.max_instance_reuse_count.or(self.max_instance_reuse_count),
             idle_instance_timeout: self.idle_instance_timeout,
-            max_instances: own.max_instances.or(self.max_instances),
+            max_instances: own.max_instances.unwrap_or(self.max_instances),
         }
     }
 }
