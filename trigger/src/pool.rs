@@ -54,7 +54,6 @@ struct Pool {
     warm: Mutex<Vec<WarmInstance>>,
     /// One permit per instance that may exist.
     turns: Arc<Semaphore>,
-    max_instances: usize,
 }
 
 struct WarmInstance {
@@ -81,7 +80,6 @@ impl InstancePool {
             instances,
             warm: Mutex::new(Vec::new()),
             turns: Arc::new(Semaphore::new(max_instances)),
-            max_instances,
         });
         let pool = Arc::downgrade(&inner);
         let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
@@ -97,15 +95,6 @@ impl InstancePool {
 
     pub fn instances(&self) -> &ComponentInstances {
         &self.inner.instances
-    }
-
-    pub fn max_instances(&self) -> usize {
-        self.inner.max_instances
-    }
-
-    /// Idle instances right now.
-    pub fn warm_count(&self) -> usize {
-        self.inner.warm.lock().unwrap().len()
     }
 
     /// Make one instance ahead of the first request, so that it does not pay
