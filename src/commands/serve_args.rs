@@ -103,11 +103,6 @@ impl ServeArgs {
     }
 }
 
-/// Serve `app` from `workers` processes until SIGINT/SIGTERM.
-pub fn serve(app: fabricks_trigger::App, options: ServeOptions, workers: usize) -> Result<()> {
-    fabricks_trigger::workers::serve(app, options, workers)
-}
-
 fn parse_bytes(text: &str) -> Result<usize, String> {
     fabricks_trigger::limits::parse_size(text)
         .and_then(|n| usize::try_from(n).ok())

@@ -2,7 +2,7 @@
 //! the locked app in `SPIN_LOCKED_URL`. Accepts the flags `spin up` passes to
 //! HTTP triggers; answers `--help-args-only` and `--launch-metadata-only`.
 
-use super::serve_args::{self, ServeArgs};
+use super::serve_args::ServeArgs;
 use anyhow::{Context, Result, bail};
 use clap::{Args, CommandFactory, Parser};
 use std::path::PathBuf;
@@ -98,7 +98,7 @@ pub fn run(cli: TriggerCli) -> Result<()> {
     if app.routes.is_empty() {
         bail!("the locked app {locked_url} has no [[trigger.fabricks]] routes");
     }
-    serve_args::serve(app, args.serve.serve_options()?, args.serve.workers())
+    fabricks_trigger::workers::serve(app, args.serve.serve_options()?, args.serve.workers())
 }
 
 /// `{"all_flags":[{"short":"-L","long":"--log-dir"},{"long":"--listen"}, ...]}`.

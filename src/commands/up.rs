@@ -1,7 +1,7 @@
 //! `spin-fabricks up [DIR]`: build what changed, then serve.
 
 use super::project::{self, AppFile};
-use super::serve_args::{self, ServeArgs};
+use super::serve_args::ServeArgs;
 use anyhow::Result;
 use clap::Args;
 use fabricks_builders::BuildOptions;
@@ -38,5 +38,5 @@ pub fn run(args: UpArgs) -> Result<()> {
     // compiled-code cache, compiling (and caching) it there on a miss.
     let built = project::build_all(&specs, &options, &args.serve.engine(), false)?;
     let app = project::app_model(file, &built)?;
-    serve_args::serve(app, serve_options, args.serve.workers())
+    fabricks_trigger::workers::serve(app, serve_options, args.serve.workers())
 }

@@ -87,9 +87,6 @@ pub struct ComponentLimits {
 }
 
 impl ComponentLimits {
-    pub const KEYS: [&'static str; 5] =
-        ["request_timeout", "max_instance_memory", "max_request_body_size", "max_instance_reuse_count", "max_instances"];
-
     /// Read the limit keys of a settings table (others are left alone);
     /// `place` names the table in errors.
     pub fn from_table(table: &serde_json::Map<String, serde_json::Value>, place: &str) -> anyhow::Result<Self> {
