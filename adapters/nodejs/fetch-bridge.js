@@ -13,6 +13,22 @@ export function webRequest(incoming) {
   return new Request(url, { method, headers, body, duplex: 'half' });
 }
 
+/**
+ * Answer with what `produce` resolves to (a web Response); if it throws, log
+ * it and answer 500. Both bridges end a request this way.
+ */
+export async function respondWith(responseOut, method, produce) {
+  let response;
+  try {
+    response = await produce();
+  } catch (error) {
+    console.error('fabricks: the app failed:', error && error.stack ? error.stack : error);
+    failResponse(responseOut);
+    return;
+  }
+  await sendWebResponse(responseOut, response, method);
+}
+
 /** Send a web Response through WASI: head first, then the body as it comes. */
 export async function sendWebResponse(responseOut, response, method) {
   if (!(response instanceof Response)) {
@@ -48,15 +64,7 @@ export function fetchHandler(app) {
   return {
     async handle(incoming, responseOut) {
       const request = webRequest(incoming);
-      let response;
-      try {
-        response = await fetch(request);
-      } catch (error) {
-        console.error('fabricks: the app failed:', error && error.stack ? error.stack : error);
-        failResponse(responseOut);
-        return;
-      }
-      await sendWebResponse(responseOut, response, request.method);
+      await respondWith(responseOut, request.method, () => fetch(request));
     },
   };
 }

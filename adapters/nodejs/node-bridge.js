@@ -5,8 +5,8 @@
 
 import { EventEmitter } from 'events';
 import { toFetchResponse, toReqRes } from 'fetch-to-node';
-import { failResponse, requestBodyStream, requestHeaders, requestMethod, requestUrl } from './wasi-http.js';
-import { sendWebResponse } from './fetch-bridge.js';
+import { requestBodyStream, requestHeaders, requestMethod, requestUrl } from './wasi-http.js';
+import { respondWith } from './fetch-bridge.js';
 
 /** What toReqRes reads of a request, with every header as the client sent
  * it (a web Request would drop Content-Length, which body parsers need). */
@@ -59,16 +59,10 @@ export function nodeHandler(listener) {
         Object.defineProperty(target, 'socket', { value: socket, configurable: true, writable: true });
         Object.defineProperty(target, 'connection', { value: socket, configurable: true, writable: true });
       }
-      let response;
-      try {
+      await respondWith(responseOut, request.method, () => {
         listener(req, res);
-        response = await toFetchResponse(res);
-      } catch (error) {
-        console.error('fabricks: the app failed:', error && error.stack ? error.stack : error);
-        failResponse(responseOut);
-        return;
-      }
-      await sendWebResponse(responseOut, response, request.method);
+        return toFetchResponse(res);
+      });
     },
   };
 }
