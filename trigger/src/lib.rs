@@ -59,30 +59,30 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
     loaded: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
-    let served: std::collections::BTreeSet<&str> = app.routes.iter().map(|route| route.component.as_str()).collect();
-    let total_instances = served
-        .iter()
-        .filter_map(|id| app.component(id))
-        .map(|component| options.limits.for_component(&component.limits).max_instances)
-        .sum();
-    let engine = engine::new_engine(&options.engine, total_instances)?;
-    let linker = instances::new_linker(&engine)?;
-    let cache = CodeCache::new(options.code_cache_dir.clone());
     let router = router::Router::new(&app.routes);
     for warning in &router.warnings {
         eprintln!("fabricks: error in the app's routes: {warning}");
     }
-
-    let mut handlers = HashMap::new();
-    // Components that share a source file share its compiled code.
-    let mut compiled_by_source: HashMap<PathBuf, wasmtime::component::Component> = HashMap::new();
+    // Each routed component once, in route order, with its own limits.
+    let mut served: Vec<(&AppComponent, Limits)> = Vec::new();
     for route in &app.routes {
-        if handlers.contains_key(&route.component) {
+        if served.iter().any(|(component, _)| component.id == route.component) {
             continue;
         }
         let component = app
             .component(&route.component)
             .with_context(|| format!("a route names the component {:?}, which the app does not define", route.component))?;
+        served.push((component, options.limits.for_component(&component.limits)));
+    }
+    let total_instances = served.iter().map(|(_, limits)| limits.max_instances).sum();
+    let engine = engine::new_engine(&options.engine, total_instances)?;
+    let linker = instances::new_linker(&engine)?;
+    let cache = CodeCache::new(options.code_cache_dir.clone());
+
+    let mut handlers = HashMap::new();
+    // Components that share a source file share its compiled code.
+    let mut compiled_by_source: HashMap<PathBuf, wasmtime::component::Component> = HashMap::new();
+    for (component, limits) in served {
         let compiled = match compiled_by_source.get(&component.source) {
             Some(compiled) => {
                 if options.announce {
@@ -100,14 +100,13 @@ pub async fn serve(
                 compiled
             }
         };
-        let limits = options.limits.for_component(&component.limits);
         let max_instances = limits.max_instances;
         let instances = instances::ComponentInstances::new(component, &linker, &compiled, limits)?;
         let reuse = instances.reuse_count();
         if options.announce {
             eprintln!(
-            "fabricks: {}: up to {max_instances} instances at once, {}",
-            component.id,
+                "fabricks: {}: up to {max_instances} instances at once, {}",
+                component.id,
                 if reuse == 1 { "a fresh one per request".to_string() } else { format!("each reused for up to {reuse} requests") }
             );
         }
