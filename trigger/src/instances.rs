@@ -181,7 +181,7 @@ impl ComponentInstances {
 
     /// A new instance in a new store.
     pub async fn instantiate(&self) -> Result<LiveInstance> {
-        let mut store = self.new_store(&self.engine).map_err(anyhow::Error::from).context("setting up a store")?;
+        let mut store = self.new_store().map_err(anyhow::Error::from).context("setting up a store")?;
         let proxy = self
             .pre
             .instantiate_async(&mut store)
@@ -191,7 +191,7 @@ impl ComponentInstances {
         Ok(LiveInstance { store, proxy, id: self.next_instance.fetch_add(1, Ordering::Relaxed) })
     }
 
-    fn new_store(&self, engine: &Engine) -> wasmtime::Result<Store<Host>> {
+    fn new_store(&self) -> wasmtime::Result<Store<Host>> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.envs(&self.environment).inherit_stdout().inherit_stderr();
         for mount in &self.files {
@@ -202,7 +202,7 @@ impl ComponentInstances {
             limits = limits.memory_size(bytes);
         }
         let mut store = Store::new(
-            engine,
+            &self.engine,
             Host {
                 table: ResourceTable::new(),
                 wasi: wasi.build(),
