@@ -124,10 +124,10 @@ impl Server {
         let give_up = tokio::time::Instant::now() + self.limits.queue_timeout;
         let permit = tokio::time::timeout_at(give_up, self.in_flight.clone().acquire_owned()).await;
         let turn = match permit {
-            Ok(Ok(_permit)) => pool.turn(give_up).await.map(|turn| (turn, _permit)),
+            Ok(Ok(permit)) => pool.turn(give_up).await.map(|turn| (turn, permit)),
             _ => None,
         };
-        let Some((turn, _permit)) = turn else {
+        let Some((turn, _in_flight)) = turn else {
             eprintln!("fabricks: {}: {path} waited {:?} for a free slot; answered 503", route.component, self.limits.queue_timeout);
             let mut busy = plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: too many requests at once\n");
             busy.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
