@@ -1,6 +1,8 @@
 import asyncio
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, StreamingResponse
 from starlette.routing import Route
 
@@ -61,5 +63,7 @@ app = Starlette(
         Route("/redirect", go),
         Route("/cookie", cookie),
         Route("/cookie-read", cookie_read),
-    ]
+    ],
+    # Requests must name this machine in their Host header.
+    middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])],
 )

@@ -35,7 +35,8 @@ def application(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")])
         return (f"{i}\n".encode() for i in range(3))
     if path == "/redirect":
-        return respond(start_response, "302 Found", "", "text/plain", [("Location", "/")])
+        location = f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}/"
+        return respond(start_response, "302 Found", "", "text/plain", [("Location", location)])
     if path == "/cookie":
         return respond(start_response, "200 OK", "cookie set", "text/plain", [("Set-Cookie", "flavor=oatmeal; Path=/")])
     if path == "/cookie-read":

@@ -129,10 +129,14 @@ class _Exchange:
             if not self.response.started:
                 self.response.start(self.status, self.headers)
             body = message.get("body", b"")
-            if body:
+            more = message.get("more_body", False)
+            if body and (more or len(body) > wasi_http.ONE_CALL_WRITE):
                 await self.response.awrite(body)
-            if not message.get("more_body", False):
-                self.response.finish()
+                body = b""
+            if not more:
+                # A small last chunk goes out with the end of the body:
+                # `finish` waits for the client either way.
+                self.response.finish(body)
                 self.complete.set_result(None)
         else:
             raise RuntimeError(f"ASGI app sent an unknown message type {kind!r}")

@@ -13,6 +13,9 @@ from wit_world.imports import streams, types
 
 READ_CHUNK = 64 * 1024
 
+# The most `output-stream.blocking-write-and-flush` takes in one call.
+ONE_CALL_WRITE = 4096
+
 # Headers a guest may not send: WASI rejects them (they are about the
 # connection, which the host owns).
 FORBIDDEN_RESPONSE_HEADERS = frozenset(
@@ -64,7 +67,13 @@ class Request:
         self.raw_path, _, self.query_string = target.partition("?")
         with incoming.headers() as fields:
             self.headers = [(name.lower(), value) for name, value in fields.entries()]
-        self.body = RequestBody(incoming.consume())
+        if self.authority and self.header("host") is None:
+            # WASI hosts strip Host and carry it as the authority; apps (and
+            # middleware such as Starlette's TrustedHostMiddleware) expect
+            # the header, as gunicorn and uvicorn pass it on.
+            self.headers.insert(0, ("host", self.authority.encode("latin-1")))
+        length = self.header("content-length")
+        self.body = RequestBody(incoming, declared=bool(length and length.strip() != "0"))
         wildcard = (self.header("spin-matched-route") or "").endswith("/...")
         path_info = self.header("spin-path-info") if wildcard else None
         self.script_name, self.path_info = _split_route(self.raw_path, path_info)
@@ -124,18 +133,34 @@ def _decode_path(raw):
 
 class RequestBody:
     """A file-like, read-only view of the request body, read lazily from the
-    WASI input stream (PEP 3333's `wsgi.input`)."""
+    WASI input stream (PEP 3333's `wsgi.input`).
 
-    def __init__(self, incoming_body):
-        self._body = incoming_body
-        self._stream = incoming_body.stream()
+    The body is only taken from the request when something reads it, or, at
+    the end, when the request said it has one (Content-Length) and the app
+    left it unread: most requests have none, and opening, reading and closing
+    an empty body costs several calls into the host. (A chunked body arrives
+    without either header, since the host strips Transfer-Encoding; one the
+    app never reads is left to the host, which then closes the connection
+    rather than reuse it.)"""
+
+    def __init__(self, incoming_request, declared):
+        self._request = incoming_request
+        self._declared = declared
+        self._body = None
+        self._stream = None
         self._buffer = bytearray()
         self._eof = False
+
+    def _open(self):
+        self._body = self._request.consume()
+        self._stream = self._body.stream()
 
     def _fill(self):
         """Read one more chunk into the buffer; False at the end of the body."""
         if self._eof:
             return False
+        if self._stream is None:
+            self._open()
         try:
             chunk = self._stream.blocking_read(READ_CHUNK)
         except Err as error:
@@ -221,6 +246,8 @@ class RequestBody:
         it) until some arrive; b"" at the end of the body."""
         from .event_loop import get_loop
 
+        if self._stream is None and not self._eof:
+            self._open()
         while not self._buffer and not self._eof:
             try:
                 chunk = self._stream.read(size)
@@ -242,7 +269,10 @@ class RequestBody:
         return self._take(min(size, len(self._buffer)))
 
     def drain(self):
-        """Read what the app left unread, so the host sees the body consumed."""
+        """Read what the app left unread, so the host sees the body consumed
+        (and may keep the connection)."""
+        if self._stream is None and not self._declared:
+            return
         try:
             while self._fill():
                 self._buffer.clear()
@@ -252,7 +282,7 @@ class RequestBody:
     def release(self):
         """Drop the WASI body and its stream, read or not. Must happen before
         the handler returns: the request resource cannot outlive them."""
-        if not self._eof:
+        if self._stream is not None and not self._eof:
             self._close_stream()
 
 
@@ -266,6 +296,11 @@ class Response:
         self._stream = None
         self.started = False
         self.client_gone = False
+        # Body bytes written and, if the app declared it, how many it will write.
+        self._sent = 0
+        self._length = None
+        # Whether a write's flush may still be under way (see `finish`).
+        self._flush_pending = False
 
     def start(self, status, headers):
         """Send the status and headers; `headers` is a list of (str, str)."""
@@ -274,6 +309,9 @@ class Response:
             for name, value in headers
             if name.lower() not in FORBIDDEN_RESPONSE_HEADERS
         ]
+        for name, value in entries:
+            if name.lower() == "content-length" and value.isdigit():
+                self._length = int(value)
         response = types.OutgoingResponse(types.Fields.from_list(entries))
         response.set_status_code(status)
         self._body = response.body()
@@ -282,7 +320,16 @@ class Response:
         self.started = True
 
     def write(self, data):
-        """Write one chunk and push it towards the client."""
+        """Write one chunk and push it towards the client, waiting while the
+        client is slow. A small chunk (most responses are one) takes a single
+        call into the host."""
+        if 0 < len(data) <= ONE_CALL_WRITE and self._send_body and not self.client_gone:
+            try:
+                self._stream.blocking_write_and_flush(bytes(data))
+                self._sent += len(data)
+            except Err:
+                self._gone()
+            return
         for ready in self._write(data):
             with ready:
                 ready.block()
@@ -306,27 +353,36 @@ class Response:
                 if allowed == 0:
                     yield self._stream.subscribe()
                     continue
-                self._stream.write(bytes(view[:allowed]))
+                chunk = bytes(view[:allowed])
+                self._stream.write(chunk)
+                self._sent += len(chunk)
                 view = view[allowed:]
             self._stream.flush()
+            self._flush_pending = True
         except Err:
             self._gone()
 
     def _gone(self):
-        """The host closed the body stream: the client went away. The app
-        may keep producing; what it writes is dropped."""
-        if not self.client_gone:
-            self.client_gone = True
+        """The host closed the body stream. Hosts may close it as soon as the
+        declared Content-Length is in (wasmtime serve does): then nothing was
+        lost. Otherwise the client went away; the app may keep producing, and
+        what it writes is dropped."""
+        if self.client_gone:
+            return
+        self.client_gone = True
+        if self._length is None or self._sent < self._length:
             print("fabricks: the client went away; the rest of the response is dropped", file=sys.stderr)
 
-    def finish(self):
-        """End the body; the response is complete."""
-        try:
-            self._stream.blocking_flush()
-        except Err:
-            # Hosts may close the stream as soon as Content-Length bytes are
-            # in (wasmtime serve 49 does): nothing was lost, nothing to say.
-            self.client_gone = True
+    def finish(self, last=b""):
+        """Write the `last` chunk, if any, and end the body; the response is
+        complete."""
+        if last:
+            self.write(last)
+        if self._flush_pending and not self.client_gone:
+            try:
+                self._stream.blocking_flush()
+            except Err:
+                self._gone()
         self._stream.__exit__(None, None, None)
         try:
             types.OutgoingBody.finish(self._body, None)
@@ -348,5 +404,4 @@ class Response:
             return
         self._send_body = True
         self.start(status, [("content-type", "text/plain; charset=utf-8"), ("content-length", str(len(message)))])
-        self.write(message)
-        self.finish()
+        self.finish(message)
