@@ -174,7 +174,7 @@ impl Turn {
                 let response_tx = response_tx.clone();
                 move |response| {
                     let response = response.map_err(|code| anyhow!("the guest answered with the error {code:?}"));
-                    send(&response_tx, response);
+                    send(&response_tx, || response);
                 }
             })
             .map_err(anyhow::Error::from)
@@ -183,7 +183,7 @@ impl Turn {
             let outcome = run_guest(&mut warm, guest_request, outparam, deadline).await;
             match outcome {
                 Ok(()) => {
-                    send(&response_tx, Err(anyhow!("the guest returned without setting a response")));
+                    send(&response_tx, || Err(anyhow!("the guest returned without setting a response")));
                     warm.served += 1;
                     pool.give_back(warm);
                 }
@@ -191,10 +191,10 @@ impl Turn {
                     let message = format!("{:#}", error.root_cause());
                     if error.is::<Expired>() {
                         eprintln!("fabricks: {}: instance {} was stopped at its request timeout", pool.instances.component(), warm.live.id);
-                        send(&response_tx, Err(anyhow::Error::new(Expired)));
+                        send(&response_tx, || Err(anyhow::Error::new(Expired)));
                     } else {
                         eprintln!("fabricks: {}: instance {} was dropped after an error: {message}", pool.instances.component(), warm.live.id);
-                        send(&response_tx, Err(anyhow!("the guest failed: {message}")));
+                        send(&response_tx, || Err(anyhow!("the guest failed: {message}")));
                     }
                     drop(warm);
                 }
@@ -223,9 +223,11 @@ async fn run_guest(
     }
 }
 
-/// Answer the waiting request, unless it was answered already.
-fn send(response_tx: &ResponseSender, response: Result<http::Response<WasiBody>>) {
+/// Answer the waiting request with what `response` makes, unless it was
+/// answered already. (Made only when needed: an error made for nothing
+/// still costs its allocation, and a backtrace when RUST_BACKTRACE is set.)
+fn send(response_tx: &ResponseSender, response: impl FnOnce() -> Result<http::Response<WasiBody>>) {
     if let Some(tx) = response_tx.lock().unwrap().take() {
-        let _ = tx.send(response);
+        let _ = tx.send(response());
     }
 }
