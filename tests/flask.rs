@@ -299,7 +299,8 @@ fn framework_apps_reuse_warm_instances_and_each_request_starts_clean() {
     build_once("tests/apps/flask-probe");
     // One worker process: the requests must reach the same instance.
     let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--workers", "1"]);
-    assert!(server.stderr().contains("each reused for up to 1000 requests"), "{}", server.stderr());
+    // stderr is read on its own thread: the banner on stdout may come first.
+    assert!(server.wait_for_log("each reused for up to 1000 requests", Duration::from_secs(5)), "{}", server.stderr());
     let counts: Vec<String> = (0..3).map(|_| server.get("/counter").text()).collect();
     assert_eq!(counts, ["1", "2", "3"], "the same instance served the requests in turn");
     // Per-request state does not leak from one request into the next.
@@ -312,7 +313,8 @@ fn framework_apps_reuse_warm_instances_and_each_request_starts_clean() {
 fn max_instance_reuse_count_1_gives_a_fresh_instance_per_request() {
     build_once("tests/apps/flask-probe");
     let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--max-instance-reuse-count", "1"]);
-    assert!(server.stderr().contains("a fresh one per request"), "{}", server.stderr());
+    // stderr is read on its own thread: the banner on stdout may come first.
+    assert!(server.wait_for_log("a fresh one per request", Duration::from_secs(5)), "{}", server.stderr());
     for _ in 0..3 {
         assert_eq!(server.get("/counter").text(), "1");
     }

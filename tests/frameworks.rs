@@ -203,6 +203,47 @@ fn an_asgi_app_gets_its_lifespan_state_in_every_request() {
 }
 
 #[test]
+fn an_asgi_app_shuts_down_when_its_instance_is_retired() {
+    build_once("examples/asgi");
+    // One instance at a time, retired after two requests.
+    let args = ["--workers", "1", "--max-instances", "1", "--max-instance-reuse-count", "2"];
+    let server = Server::start(&repo_path("examples/asgi"), &args);
+    assert_eq!(server.get("/state").json()["requests"], 1);
+    assert!(!server.stderr().contains("shutting down"), "shut down too early:\n{}", server.stderr());
+    assert_eq!(server.get("/state").json()["requests"], 2);
+    let retired = "asgi example: shutting down after 2 /state requests";
+    assert!(server.wait_for_log(retired, Duration::from_secs(10)), "no lifespan shutdown at retirement:\n{}", server.stderr());
+    // Its successor started afresh, and the server's stop retires it too.
+    assert_eq!(server.get("/state").json()["requests"], 1);
+    let (status, stderr) = server.stop_with_stderr();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.contains("asgi example: shutting down after 1 /state requests"), "no lifespan shutdown at stop:\n{stderr}");
+}
+
+#[test]
+fn an_asgi_app_shuts_down_when_its_instance_sat_idle() {
+    build_once("examples/asgi");
+    let args = ["--workers", "1", "--max-instances", "1", "--idle-instance-timeout", "1"];
+    let server = Server::start(&repo_path("examples/asgi"), &args);
+    assert_eq!(server.get("/state").json()["requests"], 1);
+    let retired = "asgi example: shutting down after 1 /state requests";
+    assert!(server.wait_for_log(retired, Duration::from_secs(10)), "no lifespan shutdown when idle:\n{}", server.stderr());
+    // The next request gets a new instance, started afresh.
+    assert_eq!(server.get("/state").json()["requests"], 1);
+}
+
+#[test]
+fn a_wsgi_app_gets_its_atexit_handlers_run_when_the_server_stops() {
+    build_once("examples/wsgi");
+    let server = Server::start(&repo_path("examples/wsgi"), &["--workers", "1"]);
+    assert_eq!(server.get("/").status, 200);
+    assert!(!server.stderr().contains("wsgi example: exiting"), "exited early:\n{}", server.stderr());
+    let (status, stderr) = server.stop_with_stderr();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.contains("wsgi example: exiting"), "atexit handlers did not run:\n{stderr}");
+}
+
+#[test]
 fn node_apps_serve_many_requests_from_one_instance() {
     // The adapter exports its own incoming-handler (not the fetch event), so
     // an instance can be reused; Fastify's deferred start runs only once.

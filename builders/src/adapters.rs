@@ -13,7 +13,12 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("compat.py", include_str!("../../adapters/python/fabricks_adapter/compat.py")),
     ("event_loop.py", include_str!("../../adapters/python/fabricks_adapter/event_loop.py")),
     ("asgi.py", include_str!("../../adapters/python/fabricks_adapter/asgi.py")),
+    ("lifecycle.py", include_str!("../../adapters/python/fabricks_adapter/lifecycle.py")),
 ];
+
+/// fabricks' own WIT package (its `lifecycle` interface), written beside the
+/// WASI WIT for Python builds.
+pub const LIFECYCLE_WIT: &str = include_str!("../../adapters/wit/lifecycle.wit");
 
 /// The Node.js adapter and its build script, as (file name, text).
 pub const NODE_PACKAGE: &[(&str, &str)] = &[

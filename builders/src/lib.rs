@@ -191,6 +191,9 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
         hasher.update(name);
         hasher.update(text);
     }
+    if let AppSource::Python(_) = &spec.source {
+        hasher.update(adapters::LIFECYCLE_WIT);
+    }
     app_files::hash_into(&spec.dir, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))
 }

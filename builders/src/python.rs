@@ -48,7 +48,7 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
     std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &deps_dir, &deps.stripped)?)
         .context("writing the entry module")?;
     let wit_dir = build_dir.join("wit");
-    wit::write_to(&wit_dir)?;
+    wit::write_with_lifecycle(&wit_dir)?;
     step.done(&format!("{staged} app files; entry serves {}:{} ({})", app.module, app.attribute, app.framework));
 
     let step = progress.step("componentize-py: snapshotting the interpreter with the app loaded");
@@ -58,7 +58,7 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
         .arg("-d")
         .arg(&wit_dir)
         .arg("-w")
-        .arg(wit::proxy_world())
+        .arg(wit::PYTHON_WORLD)
         .arg("componentize")
         .arg("-p")
         .arg(&app_dir)
@@ -273,7 +273,7 @@ fn distribution_owners(deps_dir: &Path) -> Result<BTreeMap<String, String>> {
 }
 
 /// The generated entry module: loads the user's app, prepares the snapshot,
-/// and exports `IncomingHandler`.
+/// and exports `IncomingHandler` and `Lifecycle`.
 fn entry_module(app: &PythonApp, deps_dir: &Path, stripped: &BTreeMap<String, String>) -> Result<String> {
     let quote = |s: &str| serde_json::to_string(s).expect("a string serializes");
     let bridge = match app.framework.interface() {
@@ -294,7 +294,7 @@ STRIPPED_MODULES = {stripped}
 compat.install()
 user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES)
 preload.prepare(user_app, {bridge_q}, {deps_q})
-IncomingHandler = {bridge}.handler_class(user_app)
+IncomingHandler, Lifecycle = {bridge}.exports(user_app)
 "#,
         module = app.module,
         attribute = app.attribute,

@@ -1,6 +1,7 @@
 """An ASGI application with no framework: the protocol by hand, lifespan included."""
 
 import json
+import sys
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
@@ -33,6 +34,9 @@ async def lifespan(scope, receive, send):
             scope["state"]["requests"] = [0]
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            # Where an app closes its pools and flushes what it buffered.
+            served = scope["state"]["requests"][0]
+            print(f"asgi example: shutting down after {served} /state requests", file=sys.stderr)
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -1,8 +1,16 @@
 """A WSGI application with no framework at all: only the standard library."""
 
+import atexit
 import json
+import sys
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
+
+
+@atexit.register
+def goodbye():
+    # Runs where a WSGI server's worker process would exit.
+    print("wsgi example: exiting", file=sys.stderr)
 
 
 def respond(start_response, status, body, content_type="application/json", headers=()):

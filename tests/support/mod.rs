@@ -58,6 +58,7 @@ pub struct Server {
     pub addr: SocketAddr,
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<String>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -79,7 +80,7 @@ impl Server {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut err_pipe = child.stderr.take().unwrap();
         let sink = stderr.clone();
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = err_pipe.read(&mut buf) {
                 if n == 0 {
@@ -108,7 +109,7 @@ impl Server {
             assert!(Instant::now() < deadline, "spin-fabricks up did not serve in time:\n{}", stderr.lock().unwrap());
             std::thread::sleep(Duration::from_millis(20));
         };
-        Server { child, addr, stdout, stderr }
+        Server { child, addr, stdout, stderr, stderr_reader: Some(stderr_reader) }
     }
 
     /// The server's process id.
@@ -172,6 +173,16 @@ impl Server {
     /// SIGTERM, then wait for the exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         terminate(&mut self.child)
+    }
+
+    /// SIGTERM, wait for the exit status, and return it with all the server
+    /// printed on stderr (to its very end).
+    pub fn stop_with_stderr(mut self) -> (std::process::ExitStatus, String) {
+        let status = terminate(&mut self.child);
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
+        }
+        (status, self.stderr())
     }
 }
 

@@ -2,7 +2,8 @@
 //! component is granted (its environment, its mounted directories read-only,
 //! outbound HTTP to its allowed hosts), a memory limit, and an epoch callback
 //! that stops a guest past its request's deadline. `pool` decides when
-//! instances are made, reused and dropped.
+//! instances are made, reused and retired; retiring calls the component's
+//! `fabricks:app/lifecycle.retire` export, if it has one.
 
 use crate::app::{AppComponent, FileMount};
 use crate::limits::Limits;
@@ -10,11 +11,11 @@ use crate::outbound::{self, AllowedHost};
 use anyhow::{Context, Result, bail};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use std::time::{Duration, Instant};
+use wasmtime::component::{Component, ComponentExportIndex, Linker, ResourceTable, TypedFunc};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
+use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyIndices};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 /// The data of one instance's store.
@@ -96,12 +97,24 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<Host>> {
     Ok(linker)
 }
 
+/// fabricks' own export (adapters/wit/lifecycle.wit): its `retire` runs the
+/// app's shutdown before an instance is dropped. Components not built by
+/// fabricks' Python builder have none.
+const LIFECYCLE_INTERFACE: &str = "fabricks:app/lifecycle@0.1.0";
+
+/// How much longer than its timeout a `retire` call blocked in a host call
+/// is given before it is abandoned.
+const RETIRE_MARGIN: Duration = Duration::from_millis(100);
+
 /// Everything needed to make instances of one component.
 pub struct ComponentInstances {
     stopping: Arc<AtomicBool>,
     component: String,
     engine: Engine,
-    pre: ProxyPre<Host>,
+    pre: wasmtime::component::InstancePre<Host>,
+    proxy: ProxyIndices,
+    /// Where `retire` is among the component's exports, if it has it.
+    retire: Option<ComponentExportIndex>,
     environment: Vec<(String, String)>,
     files: Vec<FileMount>,
     allowed_outbound: Arc<Vec<AllowedHost>>,
@@ -117,6 +130,25 @@ pub struct LiveInstance {
     pub proxy: Proxy,
     /// Numbered per component from 0, for the log.
     pub id: u64,
+    retire: Option<TypedFunc<(), ()>>,
+}
+
+impl LiveInstance {
+    /// Let the guest shut its app down (see [`LIFECYCLE_INTERFACE`]) by
+    /// `deadline`, then drop the instance. What goes wrong is logged: the
+    /// instance is gone either way.
+    pub async fn retire(mut self, component: &str, deadline: Instant) {
+        let Some(retire) = self.retire else { return };
+        self.store.data_mut().set_deadline(Some(deadline));
+        let call = retire.call_async(&mut self.store, ());
+        let problem = match tokio::time::timeout_at((deadline + RETIRE_MARGIN).into(), call).await {
+            Ok(Ok(())) => return,
+            Ok(Err(_)) if Instant::now() >= deadline => "ran out of time".to_string(),
+            Ok(Err(trap)) => format!("failed: {:#}", trap.root_cause()),
+            Err(_) => "ran out of time".to_string(),
+        };
+        eprintln!("fabricks: {component}: instance {}'s shutdown {problem}", self.id);
+    }
 }
 
 impl ComponentInstances {
@@ -136,14 +168,19 @@ impl ComponentInstances {
             .instantiate_pre(component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("component {id:?} imports something fabricks does not provide"))?;
-        let pre = ProxyPre::new(pre)
+        let proxy = ProxyIndices::new(&pre)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("component {id:?} does not export wasi:http/incoming-handler"))?;
+        let retire = component
+            .get_export_index(None, LIFECYCLE_INTERFACE)
+            .and_then(|interface| component.get_export_index(Some(&interface), "retire"));
         Ok(ComponentInstances {
             stopping: Arc::new(AtomicBool::new(false)),
             component: id.to_string(),
             engine: component.engine().clone(),
             pre,
+            proxy,
+            retire,
             environment: app_component.environment.clone(),
             files: app_component.files.clone(),
             reuse_count: limits.reuse_count_for(app_component),
@@ -182,13 +219,19 @@ impl ComponentInstances {
     /// A new instance in a new store.
     pub async fn instantiate(&self) -> Result<LiveInstance> {
         let mut store = self.new_store().map_err(anyhow::Error::from).context("setting up a store")?;
-        let proxy = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("instantiating component {:?}", self.component))?;
-        Ok(LiveInstance { store, proxy, id: self.next_instance.fetch_add(1, Ordering::Relaxed) })
+        let context = || format!("instantiating component {:?}", self.component);
+        let instance = self.pre.instantiate_async(&mut store).await.map_err(anyhow::Error::from).with_context(context)?;
+        let proxy = self.proxy.load(&mut store, &instance).map_err(anyhow::Error::from).with_context(context)?;
+        let retire = match &self.retire {
+            Some(index) => Some(
+                instance
+                    .get_typed_func::<(), ()>(&mut store, index)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("component {:?}: its {LIFECYCLE_INTERFACE} export", self.component))?,
+            ),
+            None => None,
+        };
+        Ok(LiveInstance { store, proxy, id: self.next_instance.fetch_add(1, Ordering::Relaxed), retire })
     }
 
     fn new_store(&self) -> wasmtime::Result<Store<Host>> {

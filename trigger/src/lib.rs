@@ -141,7 +141,12 @@ pub async fn serve(
         limits: options.server_limits.clone(),
     });
     server::run(listener, server.clone(), shutdown).await?;
-    // What still runs after the grace period traps at the next epoch tick.
+    // The apps shut down on their idle instances (ASGI lifespan shutdown,
+    // atexit handlers); what still runs after the grace period traps at the
+    // next epoch tick.
+    for pool in server.handlers.values() {
+        pool.retire_all().await;
+    }
     for pool in server.handlers.values() {
         pool.stop_all();
     }

@@ -4,9 +4,11 @@
 //! `--workers`): a request takes a turn, then the most recently used warm
 //! instance (its memory is still in the CPU caches), or a new one. An
 //! instance serves one request at a time (wasi:http 0.2), up to
-//! `reuse_count` in all; it is retired after that or when idle for
-//! `idle_instance_timeout`. One that traps or overruns its request timeout is
-//! dropped, never reused.
+//! `reuse_count` in all; it is retired after that, when idle for
+//! `idle_instance_timeout`, or when the server stops. Retiring lets the app
+//! shut down (the component's `retire` export, see `instances`) while the
+//! instance still holds its place, so its replacement waits for it. One that
+//! traps or overruns its request timeout is dropped, never reused.
 //!
 //! Why not `wasmtime_wasi_http::handler::ProxyHandler` (what `wasmtime serve`
 //! runs on): it starts a new instance whenever none is free and hands it the
@@ -31,6 +33,14 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 /// abandoned and its instance dropped.
 const EXPIRY_MARGIN: Duration = Duration::from_millis(100);
 
+/// The longest an app's shutdown at retirement may take (less if the
+/// request timeout is shorter); at server stop, all of them together.
+const RETIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a stopping server waits for guests that are done with their
+/// responses to give their instances back, so those retire too.
+const GIVE_BACK_WAIT: Duration = Duration::from_millis(200);
+
 /// The error a request fails with when its guest ran past the request timeout.
 #[derive(Debug)]
 pub struct Expired;
@@ -52,8 +62,9 @@ struct Pool {
     instances: ComponentInstances,
     /// Idle instances; the last one was used most recently.
     warm: Mutex<Vec<WarmInstance>>,
-    /// One permit per instance that may exist.
+    /// One permit per instance that may exist (retiring ones included).
     turns: Arc<Semaphore>,
+    max_instances: usize,
 }
 
 struct WarmInstance {
@@ -80,6 +91,7 @@ impl InstancePool {
             instances,
             warm: Mutex::new(Vec::new()),
             turns: Arc::new(Semaphore::new(max_instances)),
+            max_instances,
         });
         let pool = Arc::downgrade(&inner);
         let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
@@ -87,7 +99,7 @@ impl InstancePool {
             loop {
                 tokio::time::sleep(period).await;
                 let Some(pool) = pool.upgrade() else { return };
-                pool.retire_idle(idle_timeout);
+                pool.retire_idle(idle_timeout).await;
             }
         });
         InstancePool { inner }
@@ -102,7 +114,7 @@ impl InstancePool {
     pub async fn prewarm(&self) -> Result<()> {
         let Ok(_permit) = self.inner.turns.clone().try_acquire_owned() else { return Ok(()) };
         let live = self.inner.instances.instantiate().await?;
-        self.inner.give_back(WarmInstance { live, served: 0, idle_since: Instant::now() });
+        self.inner.give_back(WarmInstance { live, served: 0, idle_since: Instant::now() }).await;
         Ok(())
     }
 
@@ -110,6 +122,23 @@ impl InstancePool {
     pub async fn turn(&self, until: tokio::time::Instant) -> Option<Turn> {
         let permit = tokio::time::timeout_at(until, self.inner.turns.clone().acquire_owned()).await.ok()?.ok()?;
         Some(Turn { pool: self.inner.clone(), permit })
+    }
+
+    /// The server stopped taking requests and those in flight are done (or
+    /// out of time): retire every idle instance, all within [`RETIRE_TIMEOUT`].
+    pub async fn retire_all(&self) {
+        let pool = &self.inner;
+        // All turns back means no guest runs: every instance is idle. A
+        // guest whose response is out gives its instance back at once; one
+        // still running now ran past the grace period, and is left to
+        // `stop_all`.
+        let turns = u32::try_from(pool.max_instances).unwrap_or(u32::MAX);
+        let _all_turns = tokio::time::timeout(GIVE_BACK_WAIT, pool.turns.clone().acquire_many_owned(turns)).await;
+        let deadline = pool.retire_deadline();
+        let idle = std::mem::take(&mut *pool.warm.lock().unwrap());
+        for warm in idle {
+            warm.live.retire(pool.instances.component(), deadline).await;
+        }
     }
 
     /// The server is stopping: running guests trap at their next epoch tick,
@@ -121,9 +150,18 @@ impl InstancePool {
 }
 
 impl Pool {
-    /// Keep `warm` for the next request, unless it has served its share.
-    fn give_back(&self, mut warm: WarmInstance) {
-        if warm.served >= self.instances.reuse_count() || self.instances.is_stopping() {
+    fn retire_deadline(&self) -> Instant {
+        Instant::now() + self.instances.limits().request_timeout.min(RETIRE_TIMEOUT)
+    }
+
+    /// Keep `warm` for the next request, unless it has served its share:
+    /// then retire it (the caller holds its turn meanwhile).
+    async fn give_back(&self, mut warm: WarmInstance) {
+        if self.instances.is_stopping() {
+            return;
+        }
+        if warm.served >= self.instances.reuse_count() {
+            warm.live.retire(self.instances.component(), self.retire_deadline()).await;
             return;
         }
         warm.live.store.data_mut().set_deadline(None);
@@ -132,15 +170,24 @@ impl Pool {
         stack.push(warm);
     }
 
-    /// Drop the instances idle for `idle_timeout` or longer.
-    fn retire_idle(&self, idle_timeout: Duration) {
-        let retired: Vec<WarmInstance> = {
+    /// Retire the instances idle for `idle_timeout` or longer. Each holds a
+    /// turn while it shuts down, so no instance is made in its place before
+    /// it is gone.
+    async fn retire_idle(&self, idle_timeout: Duration) {
+        let mut retiring = Vec::new();
+        {
             let mut stack = self.warm.lock().unwrap();
             // The bottom of the stack was idle longest.
-            let stale = stack.iter().take_while(|warm| warm.idle_since.elapsed() >= idle_timeout).count();
-            stack.drain(..stale).collect()
-        };
-        drop(retired);
+            while stack.first().is_some_and(|warm| warm.idle_since.elapsed() >= idle_timeout) {
+                // An idle instance has no turn, so one is free for it.
+                let Ok(turn) = self.turns.clone().try_acquire_owned() else { break };
+                retiring.push((stack.remove(0), turn));
+            }
+        }
+        for (warm, turn) in retiring {
+            warm.live.retire(self.instances.component(), self.retire_deadline()).await;
+            drop(turn);
+        }
     }
 
     /// The most recently used idle instance, or a new one.
@@ -185,7 +232,7 @@ impl Turn {
                 Ok(()) => {
                     send(&response_tx, || Err(anyhow!("the guest returned without setting a response")));
                     warm.served += 1;
-                    pool.give_back(warm);
+                    pool.give_back(warm).await;
                 }
                 Err(error) => {
                     let message = format!("{:#}", error.root_cause());

@@ -2,7 +2,8 @@
 `wasi:http/incoming-handler` call runs the app on the instance's event loop
 with an HTTP scope, `receive` streaming the request body and then
 `http.disconnect`, and `send` streaming the response as the app produces it.
-The lifespan protocol runs once per instance, before its first request.
+The lifespan protocol runs once per instance: startup before its first
+request, shutdown when the host retires the instance.
 """
 
 import sys
@@ -11,14 +12,15 @@ from urllib.parse import unquote_to_bytes
 
 from . import wasi_http
 from .event_loop import get_loop
+from .lifecycle import lifecycle_class
 
 ASGI = {"version": "3.0", "spec_version": "2.4"}
 
 
 class Lifespan:
     """`lifespan.startup` before the first request; its state is copied
-    into every request's scope. An app that does not speak lifespan (it
-    raises on the scope) simply has none."""
+    into every request's scope; `lifespan.shutdown` at retirement. An app
+    that does not speak lifespan (it raises on the scope) simply has none."""
 
     def __init__(self, app):
         self.app = app
@@ -26,6 +28,8 @@ class Lifespan:
         self.started = False
         self.failure = None
         self._events = None
+        self._task = None
+        self._shutdown_done = None
 
     async def ensure_started(self):
         if self.started:
@@ -34,6 +38,7 @@ class Lifespan:
         loop = get_loop()
         self._events = [loop.create_future(), loop.create_future()]  # startup, shutdown
         startup_done = loop.create_future()
+        self._shutdown_done = shutdown_done = loop.create_future()
 
         async def receive():
             if not self._events[0].done():
@@ -49,6 +54,10 @@ class Lifespan:
             elif kind == "lifespan.startup.failed" and not startup_done.done():
                 self.failure = message.get("message", "lifespan startup failed")
                 startup_done.set_result(None)
+            elif kind == "lifespan.shutdown.failed":
+                print(f"fabricks: ASGI lifespan shutdown failed: {message.get('message', '')}", file=sys.stderr)
+            if kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed") and not shutdown_done.done():
+                shutdown_done.set_result(None)
 
         async def run():
             scope = {"type": "lifespan", "asgi": ASGI, "state": self.state}
@@ -62,11 +71,22 @@ class Lifespan:
                     traceback.print_exc(file=sys.stderr)
             if not startup_done.done():
                 startup_done.set_result(None)
+            if not shutdown_done.done():
+                shutdown_done.set_result(None)
 
         self._task = loop.create_task(run())
         await startup_done
         if self.failure:
             print(f"fabricks: ASGI lifespan startup failed: {self.failure}", file=sys.stderr)
+
+    async def shutdown(self):
+        """Send `lifespan.shutdown` and wait until the app says it is done
+        (or its lifespan coroutine ends). Nothing to do if startup never ran
+        or failed, or the app has no lifespan."""
+        if not self.started or self.failure or self._shutdown_done.done():
+            return
+        self._events[1].set_result(None)
+        await self._shutdown_done
 
 
 def build_scope(request, state):
@@ -175,12 +195,13 @@ async def _respond(app, lifespan, request, response):
     request.body.drain()
 
 
-def handler_class(app):
-    """The `IncomingHandler` class componentize-py exports, bound to `app`."""
+def exports(app):
+    """The classes componentize-py exports for `app`: `IncomingHandler`, and
+    `Lifecycle`, whose retirement runs the lifespan shutdown."""
     lifespan = Lifespan(app)
 
     class IncomingHandler:
         def handle(self, request, response_out):
             get_loop().run_until_complete(_serve(app, lifespan, request, response_out))
 
-    return IncomingHandler
+    return IncomingHandler, lifecycle_class(lambda: get_loop().run_until_complete(lifespan.shutdown()))

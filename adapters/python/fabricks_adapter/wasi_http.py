@@ -128,6 +128,8 @@ def _split_route(raw_path, path_info_header):
 
 
 def _decode_path(raw):
+    if "%" not in raw and raw.isascii():
+        return raw
     return unquote_to_bytes(raw).decode("latin-1")
 
 
@@ -313,7 +315,8 @@ class Response:
             if name.lower() == "content-length" and value.isdigit():
                 self._length = int(value)
         response = types.OutgoingResponse(types.Fields.from_list(entries))
-        response.set_status_code(status)
+        if status != 200:  # a new outgoing-response says 200 already
+            response.set_status_code(status)
         self._body = response.body()
         self._stream = self._body.write()
         types.ResponseOutparam.set(self._out, Ok(response))

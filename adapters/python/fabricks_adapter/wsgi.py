@@ -6,6 +6,7 @@ import sys
 import traceback
 
 from . import wasi_http
+from .lifecycle import lifecycle_class
 
 # Request headers that become CONTENT_TYPE / CONTENT_LENGTH, not HTTP_*.
 _UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
@@ -136,11 +137,12 @@ def _respond(app, request, response):
     response.finish()
 
 
-def handler_class(app):
-    """The `IncomingHandler` class componentize-py exports, bound to `app`."""
+def exports(app):
+    """The classes componentize-py exports for `app`: `IncomingHandler` and
+    `Lifecycle` (WSGI has no shutdown of its own: atexit handlers only)."""
 
     class IncomingHandler:
         def handle(self, request, response_out):
             serve(app, request, response_out)
 
-    return IncomingHandler
+    return IncomingHandler, lifecycle_class()
