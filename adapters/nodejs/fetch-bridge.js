@@ -6,7 +6,7 @@ import { failResponse, requestBodyStream, requestHeaders, requestMethod, request
 /** The incoming WASI request as a web Request (method and body stream). */
 export function webRequest(incoming) {
   const method = requestMethod(incoming);
-  const headers = requestHeaders(incoming);
+  const { headers } = requestHeaders(incoming);
   const url = requestUrl(incoming, headers);
   const hasBody = method !== 'GET' && method !== 'HEAD';
   const body = hasBody ? requestBodyStream(incoming) : null;

@@ -5,24 +5,27 @@
 
 import { EventEmitter } from 'events';
 import { toFetchResponse, toReqRes } from 'fetch-to-node';
-import { requestBodyStream, requestHeaders, requestMethod, requestUrl } from './wasi-http.js';
+import { decodeLatin1, requestAuthority, requestBodyStream, requestHeaders, requestMethod, requestUrl } from './wasi-http.js';
 import { respondWith } from './fetch-bridge.js';
 
 /** What toReqRes reads of a request, with every header as the client sent
  * it (a web Request would drop Content-Length, which body parsers need). */
 function nodeRequest(incoming) {
   const method = requestMethod(incoming);
-  const headers = requestHeaders(incoming);
+  const { headers, spin } = requestHeaders(incoming);
   const hasBody = method !== 'GET' && method !== 'HEAD';
   const body = hasBody ? requestBodyStream(incoming) : new ReadableStream({ start: (c) => c.close() });
-  return { url: requestUrl(incoming, headers), method, headers, body };
+  const authority = requestAuthority(incoming, headers);
+  // WASI hosts strip Host and carry it as the authority; Node apps read it
+  // (Express's req.hostname, req.get('host')), as node's server passes it on.
+  if (!headers.some(([name]) => name === 'host')) headers.unshift(['host', authority]);
+  return { url: requestUrl(incoming, headers, authority), method, headers, body, client: decodeLatin1(spin.get('spin-client-addr')) };
 }
 
 /** The connection as Node code sees it: open, plain HTTP, with the client's
- * address from the host's `spin-client-addr`. (on-finished, and so
- * body-parser, treat a request without a readable socket as finished.) */
-function socketFor(headers) {
-  const client = headers.find(([name]) => name === 'spin-client-addr')?.[1] ?? '';
+ * address (`ip:port`, from the host's `spin-client-addr`). (on-finished, and
+ * so body-parser, treat a request without a readable socket as finished.) */
+function socketFor(client) {
   const at = client.lastIndexOf(':');
   const socket = new EventEmitter();
   Object.assign(socket, {
@@ -54,7 +57,7 @@ export function nodeHandler(listener) {
     async handle(incoming, responseOut) {
       const request = nodeRequest(incoming);
       const { req, res } = toReqRes(request);
-      const socket = socketFor(request.headers);
+      const socket = socketFor(request.client);
       for (const target of [req, res]) {
         Object.defineProperty(target, 'socket', { value: socket, configurable: true, writable: true });
         Object.defineProperty(target, 'connection', { value: socket, configurable: true, writable: true });

@@ -43,7 +43,7 @@ app.get('/binary', (req, res) => {
   res.type('application/octet-stream').send(bytes);
 });
 
-app.get('/redirect', (req, res) => res.redirect('/'));
+app.get('/redirect', (req, res) => res.redirect(`${req.protocol}://${req.get('host')}/`));
 
 app.get('/cookie', (req, res) => {
   res.cookie('flavor', 'oatmeal');
