@@ -35,7 +35,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=fabricks_trigger::limits::MAX_INSTANCES as u64))]
     #[arg(default_value_t = fabricks_trigger::limits::DEFAULT_MAX_INSTANCES as u64)]
     pub max_instances: u64,
-    /// Seconds a warm instance may stay idle before it is retired.
+    /// Seconds a warm instance may stay idle before it is retired (a Python app's shutdown,
+    /// ASGI lifespan and atexit handlers, runs then, as after its last request and at a stop).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub idle_instance_timeout: f64,
     /// Request bodies larger than this get a 413 (suffixes k, m, g).
