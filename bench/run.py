@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -170,6 +171,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per measurement")
     parser.add_argument("--apps", default=",".join(APPS), help="comma-separated: " + ", ".join(APPS))
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every server this many times, in turn, and report the medians (steadier on a shared machine)")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     wasmtime = shutil.which("wasmtime")
@@ -179,37 +182,61 @@ def main():
         print(f"{name}:", flush=True)
         timing_rows[name] = timings(example)
         wasm = ROOT / example / ".fabricks" / f"{Path(example).name}.wasm"
-        rows = []
-        rows += measure("fabricks (reuse, default)", lambda p: Server(
-            [str(BINARY), "up", "-q", str(ROOT / example), "--listen", f"127.0.0.1:{p}"], f"http://127.0.0.1:{p}{path}"), path, args.seconds)
-        rows += measure("fabricks (fresh instance)", lambda p: Server(
-            [str(BINARY), "up", "-q", str(ROOT / example), "--listen", f"127.0.0.1:{p}", "--max-instance-reuse-count", "1"],
-            f"http://127.0.0.1:{p}{path}"), path, args.seconds)
-        if wasmtime:
-            rows += measure("wasmtime serve (reuse 1000)", lambda p: Server(
-                [wasmtime, "serve", "-Scli", "--addr", f"127.0.0.1:{p}", "--max-instance-reuse-count", "1000", str(wasm)],
-                f"http://127.0.0.1:{p}{path}"), path, args.seconds)
-            rows += measure("wasmtime serve (fresh instance)", lambda p: Server(
-                [wasmtime, "serve", "-Scli", "--addr", f"127.0.0.1:{p}", str(wasm)], f"http://127.0.0.1:{p}{path}"), path, args.seconds)
-
-        def native_server(p):
-            command, cwd, env = native_command(native, example, p)
-            return Server(command, f"http://127.0.0.1:{p}{path}", env=env, cwd=cwd)
-
-        try:
-            rows += measure(f"native ({native})", native_server, path, args.seconds)
-        except Exception as error:
-            print(f"  native ({native}): skipped: {error}")
-        all_rows[name] = rows
-    write_report(all_rows, timing_rows, args.seconds, wasmtime)
+        rounds = [measure_app(example, path, native, wasm, wasmtime, args.seconds) for _ in range(args.rounds)]
+        all_rows[name] = medians(rounds)
+    write_report(all_rows, timing_rows, args.seconds, wasmtime, args.rounds)
 
 
-def write_report(all_rows, timing_rows, seconds, wasmtime):
+def medians(rounds):
+    """One row per server and connection count, in the first round's order:
+    the median of each figure over the rounds that measured it."""
+    merged = {}
+    for rows in rounds:
+        for row in rows:
+            merged.setdefault((row["name"], row["connections"]), []).append(row)
+    result = []
+    for same in merged.values():
+        row = dict(same[0])
+        for key in ("rps", "p50", "p99", "rss"):
+            row[key] = statistics.median(r[key] for r in same)
+        result.append(row)
+    return result
+
+
+def measure_app(example, path, native, wasm, wasmtime, seconds):
+    """Every server of one app, once each."""
+    def fabricks(*flags):
+        return lambda p: Server([str(BINARY), "up", "-q", str(ROOT / example), "--listen", f"127.0.0.1:{p}", *flags],
+                                f"http://127.0.0.1:{p}{path}")
+
+    def wasmtime_serve(*flags):
+        return lambda p: Server([wasmtime, "serve", "-Scli", "--addr", f"127.0.0.1:{p}", *flags, str(wasm)],
+                                f"http://127.0.0.1:{p}{path}")
+
+    def native_server(p):
+        command, cwd, env = native_command(native, example, p)
+        return Server(command, f"http://127.0.0.1:{p}{path}", env=env, cwd=cwd)
+
+    rows = []
+    rows += measure("fabricks (reuse, default)", fabricks(), path, seconds)
+    rows += measure("fabricks (fresh instance)", fabricks("--max-instance-reuse-count", "1"), path, seconds)
+    if wasmtime:
+        rows += measure("wasmtime serve (reuse 1000)", wasmtime_serve("--max-instance-reuse-count", "1000"), path, seconds)
+        rows += measure("wasmtime serve (fresh instance)", wasmtime_serve(), path, seconds)
+    try:
+        rows += measure(f"native ({native})", native_server, path, seconds)
+    except Exception as error:
+        print(f"  native ({native}): skipped: {error}")
+    return rows
+
+
+def write_report(all_rows, timing_rows, seconds, wasmtime, rounds):
     lines = [
         "# fabricks benchmarks",
         "",
         f"Made by `bench/run.sh` on {datetime.date.today()}: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.platform()}. wrk, {seconds} s per row; every row of a table measured in the same run. "
+        f"{platform.platform()}. wrk, {seconds} s per row"
+        f"{f', the median of {rounds} rounds (each measures every server in turn)' if rounds > 1 else ''}; every row of a table measured in the same run. "
         f"`wasmtime serve`: {'`' + subprocess.run([wasmtime, '--version'], capture_output=True, text=True).stdout.strip() + '`' if wasmtime else 'not on PATH, not measured'}.",
         "Shared, noisy machines: compare ratios within a table, not numbers across runs.",
         "",
