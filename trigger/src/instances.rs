@@ -11,7 +11,7 @@ use crate::outbound::{self, AllowedHost};
 use anyhow::{Context, Result, bail};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use wasmtime::component::{Component, ComponentExportIndex, Linker, ResourceTable, TypedFunc};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -102,10 +102,6 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<Host>> {
 /// fabricks' Python builder have none.
 const LIFECYCLE_INTERFACE: &str = "fabricks:app/lifecycle@0.1.0";
 
-/// How much longer than its timeout a `retire` call blocked in a host call
-/// is given before it is abandoned.
-const RETIRE_MARGIN: Duration = Duration::from_millis(100);
-
 /// Everything needed to make instances of one component.
 pub struct ComponentInstances {
     stopping: Arc<AtomicBool>,
@@ -130,25 +126,9 @@ pub struct LiveInstance {
     pub proxy: Proxy,
     /// Numbered per component from 0, for the log.
     pub id: u64,
-    retire: Option<TypedFunc<(), ()>>,
-}
-
-impl LiveInstance {
-    /// Let the guest shut its app down (see [`LIFECYCLE_INTERFACE`]) by
-    /// `deadline`, then drop the instance. What goes wrong is logged: the
-    /// instance is gone either way.
-    pub async fn retire(mut self, component: &str, deadline: Instant) {
-        let Some(retire) = self.retire else { return };
-        self.store.data_mut().set_deadline(Some(deadline));
-        let call = retire.call_async(&mut self.store, ());
-        let problem = match tokio::time::timeout_at((deadline + RETIRE_MARGIN).into(), call).await {
-            Ok(Ok(())) => return,
-            Ok(Err(_)) if Instant::now() >= deadline => "ran out of time".to_string(),
-            Ok(Err(trap)) => format!("failed: {:#}", trap.root_cause()),
-            Err(_) => "ran out of time".to_string(),
-        };
-        eprintln!("fabricks: {component}: instance {}'s shutdown {problem}", self.id);
-    }
+    /// The component's `retire` export ([`LIFECYCLE_INTERFACE`]): it runs
+    /// the app's shutdown. `None` if the component has none.
+    pub retire: Option<TypedFunc<(), ()>>,
 }
 
 impl ComponentInstances {

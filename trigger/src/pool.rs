@@ -28,9 +28,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use wasmtime_wasi_http::WasiBody;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 
-/// How much longer than its request timeout a guest blocked in a host call
-/// (where the epoch deadline cannot stop it) is given before its call is
-/// abandoned and its instance dropped.
+/// How much longer than its deadline a guest blocked in a host call (where
+/// the epoch deadline cannot stop it) is given before its call is abandoned
+/// and its instance dropped.
 const EXPIRY_MARGIN: Duration = Duration::from_millis(100);
 
 /// The longest an app's shutdown at retirement may take (less if the
@@ -137,7 +137,7 @@ impl InstancePool {
         let deadline = pool.retire_deadline();
         let idle = std::mem::take(&mut *pool.warm.lock().unwrap());
         for warm in idle {
-            warm.live.retire(pool.instances.component(), deadline).await;
+            pool.retire(warm.live, deadline).await;
         }
     }
 
@@ -161,7 +161,7 @@ impl Pool {
             return;
         }
         if warm.served >= self.instances.reuse_count() {
-            warm.live.retire(self.instances.component(), self.retire_deadline()).await;
+            self.retire(warm.live, self.retire_deadline()).await;
             return;
         }
         warm.live.store.data_mut().set_deadline(None);
@@ -185,8 +185,20 @@ impl Pool {
             }
         }
         for (warm, turn) in retiring {
-            warm.live.retire(self.instances.component(), self.retire_deadline()).await;
+            self.retire(warm.live, self.retire_deadline()).await;
             drop(turn);
+        }
+    }
+
+    /// Let the guest shut its app down (its `retire` export, if it has one)
+    /// by `deadline`, then drop the instance. What goes wrong is logged: the
+    /// instance is gone either way.
+    async fn retire(&self, mut live: LiveInstance, deadline: Instant) {
+        let Some(retire) = live.retire else { return };
+        live.store.data_mut().set_deadline(Some(deadline));
+        if let Err(error) = by_deadline(retire.call_async(&mut live.store, ()), deadline).await {
+            let problem = if error.is::<Expired>() { "ran out of time".to_string() } else { format!("failed: {:#}", error.root_cause()) };
+            eprintln!("fabricks: {}: instance {}'s shutdown {problem}", self.instances.component(), live.id);
         }
     }
 
@@ -261,7 +273,12 @@ async fn run_guest(
     deadline: Instant,
 ) -> Result<()> {
     let live = &mut warm.live;
-    let call = live.proxy.wasi_http_incoming_handler().call_handle(&mut live.store, request, outparam);
+    by_deadline(live.proxy.wasi_http_incoming_handler().call_handle(&mut live.store, request, outparam), deadline).await
+}
+
+/// Await a guest call that must be done by `deadline` (the store's epoch
+/// deadline traps it then); past it, the call fails with [`Expired`].
+async fn by_deadline(call: impl Future<Output = wasmtime::Result<()>>, deadline: Instant) -> Result<()> {
     match tokio::time::timeout_at((deadline + EXPIRY_MARGIN).into(), call).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) if Instant::now() >= deadline => Err(anyhow::Error::new(Expired)),
