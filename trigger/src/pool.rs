@@ -41,6 +41,9 @@ const RETIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// responses to give their instances back, so those retire too.
 const GIVE_BACK_WAIT: Duration = Duration::from_millis(200);
 
+/// The longest [`InstancePool::retire_all`] takes.
+pub const MAX_RETIRE_ALL: Duration = GIVE_BACK_WAIT.saturating_add(RETIRE_TIMEOUT);
+
 /// The error a request fails with when its guest ran past the request timeout.
 #[derive(Debug)]
 pub struct Expired;

@@ -22,7 +22,7 @@ use wasmtime_wasi_http::WasiBody;
 use wasmtime_wasi_http::io::TokioIo;
 
 /// How long in-flight requests may run on after shutdown was asked for.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// What every connection shares.
 pub struct Server {

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 pub const WORKER_ENV: &str = "FABRICKS_WORKER";
 
 /// How long a stopping worker may take: the server's own grace period for
-/// in-flight requests, and a little more.
-const STOP_WAIT: Duration = Duration::from_secs(12);
+/// in-flight requests, its apps' shutdown at retirement, and a little more.
+const STOP_WAIT: Duration = crate::server::SHUTDOWN_GRACE.saturating_add(crate::pool::MAX_RETIRE_ALL).saturating_add(Duration::from_secs(2));
 
 /// What a worker serves.
 #[derive(serde::Serialize, serde::Deserialize)]
