@@ -1,10 +1,26 @@
-//! The WASI WIT the components target, taken at compile time from the
-//! `wasmtime-wasi-http` crate the host is built with (see `build.rs`).
+//! The WASI WIT the components target: a copy of the `wit/` folder of the
+//! `wasmtime-wasi-http` crate the host is built with, checked into
+//! `adapters/wit/wasi/` (a test in the trigger crate keeps the two equal), so
+//! the components we build always target exactly what we serve and a build
+//! needs nothing but this source tree.
 
 use anyhow::Result;
 use std::path::Path;
 
-include!(concat!(env!("OUT_DIR"), "/wit_files.rs"));
+/// The WIT files, as (path relative to the `wit` folder, text).
+pub const WIT_FILES: &[(&str, &str)] = &[
+    ("world.wit", include_str!("../../adapters/wit/wasi/world.wit")),
+    ("deps/cli.wit", include_str!("../../adapters/wit/wasi/deps/cli.wit")),
+    ("deps/clocks.wit", include_str!("../../adapters/wit/wasi/deps/clocks.wit")),
+    ("deps/filesystem.wit", include_str!("../../adapters/wit/wasi/deps/filesystem.wit")),
+    ("deps/http.wit", include_str!("../../adapters/wit/wasi/deps/http.wit")),
+    ("deps/io.wit", include_str!("../../adapters/wit/wasi/deps/io.wit")),
+    ("deps/random.wit", include_str!("../../adapters/wit/wasi/deps/random.wit")),
+    ("deps/sockets.wit", include_str!("../../adapters/wit/wasi/deps/sockets.wit")),
+];
+
+/// The WASI version of that WIT (`package wasi:http@0.2.12;`).
+pub const WASI_HTTP_VERSION: &str = "0.2.12";
 
 /// Write the WIT files into `dir` (a `wit` folder with its `deps`).
 pub fn write_to(dir: &Path) -> Result<()> {
@@ -36,4 +52,36 @@ pub const STARLINGMONKEY_WASI_VERSION: &str = "0.2.10";
 /// Write the WIT with every WASI version rewritten to `version`.
 pub fn write_with_version(dir: &Path, version: &str) -> Result<()> {
     crate::adapters::write_files(dir, WIT_FILES.iter().map(|&(relative, text)| (relative, text.replace(WASI_HTTP_VERSION, version))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wasi_package_has_the_declared_version() {
+        for (name, text) in WIT_FILES.iter().filter(|(name, _)| name.starts_with("deps/")) {
+            let package =
+                text.lines().find_map(|l| l.trim().strip_prefix("package wasi:")).unwrap_or_else(|| panic!("{name} names no wasi package"));
+            assert!(package.ends_with(&format!("@{WASI_HTTP_VERSION};")), "{name}: package wasi:{package}, expected @{WASI_HTTP_VERSION}");
+        }
+    }
+
+    #[test]
+    fn every_checked_in_file_is_listed() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters/wit/wasi");
+        let mut on_disk = Vec::new();
+        for dir in [root.clone(), root.join("deps")] {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "wit") {
+                    on_disk.push(path.strip_prefix(&root).unwrap().to_string_lossy().into_owned());
+                }
+            }
+        }
+        on_disk.sort();
+        let mut listed: Vec<String> = WIT_FILES.iter().map(|(name, _)| name.to_string()).collect();
+        listed.sort();
+        assert_eq!(on_disk, listed);
+    }
 }
