@@ -18,11 +18,15 @@ fn build_with_nothing_on_path(dir: &std::path::Path) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-const FABRICKFILE: &str = "[from]\nsource = \"python\"\n[python]\nframework = \"wsgi\"\napp = \"main:app\"\nrequirements = \"requirements.txt\"\n";
+const FABRICKFILE: &str =
+    "[from]\nsource = \"python\"\n[python]\nframework = \"wsgi\"\napp = \"main:app\"\nrequirements = \"requirements.txt\"\n";
 
 #[test]
 fn without_python3_on_path_the_build_says_what_to_install() {
-    let dir = support::scratch_app("no-python", &[("Fabrickfile", FABRICKFILE), ("main.py", "def app(environ, start_response):\n    return []\n"), ("requirements.txt", "")]);
+    let dir = support::scratch_app(
+        "no-python",
+        &[("Fabrickfile", FABRICKFILE), ("main.py", "def app(environ, start_response):\n    return []\n"), ("requirements.txt", "")],
+    );
     let stderr = build_with_nothing_on_path(&dir);
     assert!(stderr.contains("needs python3 on PATH"), "{stderr}");
     assert!(stderr.contains("fix: install Python"), "{stderr}");
@@ -34,7 +38,10 @@ fn a_package_that_only_works_compiled_is_named() {
         "compiled-only",
         &[
             ("Fabrickfile", FABRICKFILE),
-            ("main.py", "import ujson\n\ndef app(environ, start_response):\n    start_response('200 OK', [])\n    return [ujson.dumps({}).encode()]\n"),
+            (
+                "main.py",
+                "import ujson\n\ndef app(environ, start_response):\n    start_response('200 OK', [])\n    return [ujson.dumps({}).encode()]\n",
+            ),
             ("requirements.txt", "ujson==6.1.0\n"),
         ],
     );

@@ -88,7 +88,8 @@ fn the_schema_refuses_unknown_keys_exactly_where_spin_does() {
     let base = "spin_manifest_version = 2\n[application]\nname = \"a\"\n[component.a]\nsource = \"a.wasm\"\n";
     let ok = |extra: &str| manifest::parse(Path::new("spin.toml"), &format!("{base}{extra}"));
     // Accepted: custom trigger keys and sub-tables, tool tables.
-    ok("[[trigger.fabricks]]\nroute = \"/...\"\ncomponent = \"a\"\nanything = 1\n[trigger.fabricks.python]\nframework = \"flask\"\n").unwrap();
+    ok("[[trigger.fabricks]]\nroute = \"/...\"\ncomponent = \"a\"\nanything = 1\n[trigger.fabricks.python]\nframework = \"flask\"\n")
+        .unwrap();
     ok("[component.a.tool.fabricks]\nx = 1\n[application.tool.fabricks]\ny = 2\n").unwrap();
     // Refused: unknown keys at the top, in [application], in [component.<id>],
     // and anything but Spin's keys under [[trigger.http]].

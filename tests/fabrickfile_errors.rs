@@ -25,7 +25,10 @@ const MAIN: (&str, &str) = ("main.py", "app = None\n");
 
 #[test]
 fn an_unknown_framework_is_named_with_the_known_ones() {
-    let dir = support::scratch_app("framework", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flaks\"\napp = \"main:app\"\n")]);
+    let dir = support::scratch_app(
+        "framework",
+        &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flaks\"\napp = \"main:app\"\n")],
+    );
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] framework", "flask, django, bottle, wsgi, fastapi, starlette, quart, asgi");
     assert!(stderr.contains("\"flaks\""), "{stderr}");
@@ -33,14 +36,18 @@ fn an_unknown_framework_is_named_with_the_known_ones() {
 
 #[test]
 fn a_missing_app_is_reported() {
-    let dir = support::scratch_app("missing-app", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\n")]);
+    let dir =
+        support::scratch_app("missing-app", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\n")]);
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] app", "app = \"main:app\"");
 }
 
 #[test]
 fn an_app_without_a_colon_is_reported() {
-    let dir = support::scratch_app("no-colon", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main\"\n")]);
+    let dir = support::scratch_app(
+        "no-colon",
+        &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main\"\n")],
+    );
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] app", "app = \"main:app\"");
     assert!(stderr.contains("module:attribute"), "{stderr}");
@@ -48,7 +55,10 @@ fn an_app_without_a_colon_is_reported() {
 
 #[test]
 fn a_module_file_that_does_not_exist_is_reported() {
-    let dir = support::scratch_app("no-module", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"server:app\"\n")]);
+    let dir = support::scratch_app(
+        "no-module",
+        &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"server:app\"\n")],
+    );
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] app", "create server.py");
     assert!(stderr.contains("server.py"), "{stderr}");
@@ -56,7 +66,10 @@ fn a_module_file_that_does_not_exist_is_reported() {
 
 #[test]
 fn a_path_escaping_the_app_directory_is_refused() {
-    let dir = support::scratch_app("traversal", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"..x:app\"\n")]);
+    let dir = support::scratch_app(
+        "traversal",
+        &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"..x:app\"\n")],
+    );
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] app", "import path");
 }
@@ -65,7 +78,13 @@ fn a_path_escaping_the_app_directory_is_refused() {
 fn files_escaping_the_app_directory_are_refused() {
     let dir = support::scratch_app(
         "files-traversal",
-        &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\n[files]\n\"../../etc\" = \"/etc\"\n")],
+        &[
+            MAIN,
+            (
+                "Fabrickfile",
+                "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\n[files]\n\"../../etc\" = \"/etc\"\n",
+            ),
+        ],
     );
     let output = support::run(&["convert", dir.to_str().unwrap(), "-o", dir.join("out.toml").to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -75,7 +94,16 @@ fn files_escaping_the_app_directory_are_refused() {
 
 #[test]
 fn a_missing_requirements_file_is_reported() {
-    let dir = support::scratch_app("no-reqs", &[MAIN, ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\nrequirements = \"reqs.txt\"\n")]);
+    let dir = support::scratch_app(
+        "no-reqs",
+        &[
+            MAIN,
+            (
+                "Fabrickfile",
+                "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\nrequirements = \"reqs.txt\"\n",
+            ),
+        ],
+    );
     let stderr = build_fails(&dir);
     assert_names(&stderr, &dir, "[python] requirements", "create reqs.txt");
 }

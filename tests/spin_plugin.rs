@@ -135,7 +135,18 @@ fn help_args_only_prints_the_trigger_options_on_stdout() {
     let output = Command::new(support::binary()).args(["trigger", "--help-args-only"]).output().unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    for flag in ["--listen", "--find-free-port", "--log-dir", "--disable-cache", "--disable-pooling", "--max-instance-memory", "--variable", "--state-dir", "--follow", "--quiet"] {
+    for flag in [
+        "--listen",
+        "--find-free-port",
+        "--log-dir",
+        "--disable-cache",
+        "--disable-pooling",
+        "--max-instance-memory",
+        "--variable",
+        "--state-dir",
+        "--follow",
+        "--quiet",
+    ] {
         assert!(stdout.contains(flag), "{flag} missing from:\n{stdout}");
     }
     assert!(!stdout.contains("--help-args-only"), "the hidden flags leaked:\n{stdout}");
@@ -178,7 +189,8 @@ fn flags_that_do_not_apply_are_accepted_with_a_notice_and_tls_is_refused() {
 
 #[test]
 fn without_spin_locked_url_the_trigger_says_how_it_is_started() {
-    let output = Command::new(support::binary()).args(["trigger", "--listen", "127.0.0.1:0"]).env_remove("SPIN_LOCKED_URL").output().unwrap();
+    let output =
+        Command::new(support::binary()).args(["trigger", "--listen", "127.0.0.1:0"]).env_remove("SPIN_LOCKED_URL").output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("SPIN_LOCKED_URL is not set"));
 }

@@ -24,10 +24,8 @@ fn walk(root: &Path, relative: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         let path = relative.join(&*name);
         let kind = entry.file_type().with_context(|| format!("reading {}", root.join(&path).display()))?;
         if kind.is_dir() {
-            let skipped = name.starts_with('.')
-                || name == "__pycache__"
-                || name == "node_modules"
-                || root.join(&path).join("pyvenv.cfg").exists();
+            let skipped =
+                name.starts_with('.') || name == "__pycache__" || name == "node_modules" || root.join(&path).join("pyvenv.cfg").exists();
             if !skipped {
                 walk(root, &path, files)?;
             }

@@ -185,10 +185,5 @@ fn quote(text: &str) -> String {
 }
 
 fn bare_or_quoted(key: &str) -> String {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        key.to_string()
-    } else {
-        quote(key)
-    }
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') { key.to_string() } else { quote(key) }
 }
-

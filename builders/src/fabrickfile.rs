@@ -31,16 +31,8 @@ pub enum PythonInterface {
 }
 
 impl PythonFramework {
-    pub const ALL: [PythonFramework; 8] = [
-        Self::Flask,
-        Self::Django,
-        Self::Bottle,
-        Self::Wsgi,
-        Self::Fastapi,
-        Self::Starlette,
-        Self::Quart,
-        Self::Asgi,
-    ];
+    pub const ALL: [PythonFramework; 8] =
+        [Self::Flask, Self::Django, Self::Bottle, Self::Wsgi, Self::Fastapi, Self::Starlette, Self::Quart, Self::Asgi];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -114,7 +106,9 @@ pub enum AppSource {
     Python(PythonApp),
     NodeJs(NodeApp),
     /// `[from] source = "wasm"`: a ready component.
-    Wasm { component: PathBuf },
+    Wasm {
+        component: PathBuf,
+    },
     /// Any other language, built by its own `[build] command`.
     Custom(CustomBuild),
 }
@@ -178,7 +172,9 @@ impl Fabrickfile {
         let mut mounts = Vec::new();
         for (source, destination) in self.value(&["files"]).and_then(|f| f.as_table()).into_iter().flatten() {
             let Some(destination) = destination.as_str().filter(|d| d.starts_with('/')) else {
-                bail!("{file}: [files] {source:?}: the destination must be an absolute guest path\n  fix: write {source:?} = \"/somewhere\"");
+                bail!(
+                    "{file}: [files] {source:?}: the destination must be an absolute guest path\n  fix: write {source:?} = \"/somewhere\""
+                );
             };
             let source = safe_relative(source.trim_start_matches("./"), &file, "[files]")?;
             mounts.push((source.display().to_string(), destination.to_string()));
@@ -211,7 +207,23 @@ pub fn outbound_host(entry: &str) -> String {
 /// Keys each section may hold (spin-contracts.md section 7, plus the
 /// framework sections).
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
-    ("", &["fabrick_version", "info", "from", "source", "build", "capabilities", "files", "config", "health_check", "python", "nodejs", "wasm"]),
+    (
+        "",
+        &[
+            "fabrick_version",
+            "info",
+            "from",
+            "source",
+            "build",
+            "capabilities",
+            "files",
+            "config",
+            "health_check",
+            "python",
+            "nodejs",
+            "wasm",
+        ],
+    ),
     ("info", &["name", "version", "type", "description", "authors"]),
     ("from", &["source"]),
     ("source", &["path", "include", "exclude"]),
@@ -232,10 +244,7 @@ impl Fabrickfile {
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(FILE_NAME);
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot read {}: {e}\n  fix: run fabricks in (or name) a directory that holds a Fabrickfile",
-                path.display()
-            )
+            anyhow::anyhow!("cannot read {}: {e}\n  fix: run fabricks in (or name) a directory that holds a Fabrickfile", path.display())
         })?;
         Self::parse(&path, &text)
     }
@@ -247,9 +256,7 @@ impl Fabrickfile {
             anyhow::anyhow!("{file} is not valid TOML: {}\n  fix: correct the syntax at the place shown", e.to_string().trim_end())
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        let err = |key: &str, problem: String, fix: &str| -> anyhow::Error {
-            anyhow::anyhow!("{file}: {key}: {problem}\n  fix: {fix}")
-        };
+        let err = |key: &str, problem: String, fix: &str| -> anyhow::Error { anyhow::anyhow!("{file}: {key}: {problem}\n  fix: {fix}") };
 
         let mut warnings = Vec::new();
         check_known_keys(&table, "", &file, &mut warnings);
@@ -258,7 +265,10 @@ impl Fabrickfile {
         let name = match info.and_then(|i| i.get("name")) {
             Some(value) => {
                 let name = value.as_str().ok_or_else(|| err("[info] name", "must be a string".into(), "write name = \"my-app\""))?;
-                if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') || name.starts_with('-') {
+                if name.is_empty()
+                    || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    || name.starts_with('-')
+                {
                     return Err(err(
                         "[info] name",
                         format!("{name:?} is not a valid name"),
@@ -269,11 +279,7 @@ impl Fabrickfile {
             }
             None => name_from_dir(&dir),
         };
-        let version = info
-            .and_then(|i| i.get("version"))
-            .and_then(|v| v.as_str())
-            .unwrap_or("0.1.0")
-            .to_string();
+        let version = info.and_then(|i| i.get("version")).and_then(|v| v.as_str()).unwrap_or("0.1.0").to_string();
 
         let source_name = table
             .get("from")
@@ -287,7 +293,9 @@ impl Fabrickfile {
         let source = match source_name {
             "python" => {
                 let python = section("python").ok_or_else(|| {
-                    anyhow::anyhow!("{file}: [python] is missing\n  fix: add a [python] section with framework = \"flask\" and app = \"main:app\"")
+                    anyhow::anyhow!(
+                        "{file}: [python] is missing\n  fix: add a [python] section with framework = \"flask\" and app = \"main:app\""
+                    )
                 })?;
                 AppSource::Python(parse_python(python, &dir, &file, "[python]")?)
             }
@@ -324,24 +332,28 @@ impl Fabrickfile {
 /// Validate a Python framework section (`[python]` of a Fabrickfile, or the
 /// same keys in a spin.toml, named there by `label`).
 pub fn parse_python(section: &toml::Table, dir: &Path, file: &str, label: &str) -> Result<PythonApp> {
-    let err = |key: &str, problem: String, fix: String| -> anyhow::Error {
-        anyhow::anyhow!("{file}: {label} {key}: {problem}\n  fix: {fix}")
-    };
+    let err =
+        |key: &str, problem: String, fix: String| -> anyhow::Error { anyhow::anyhow!("{file}: {label} {key}: {problem}\n  fix: {fix}") };
     let frameworks = PythonFramework::ALL.map(|f| f.name()).join(", ");
 
     let framework = match section.get("framework") {
         None => return Err(err("framework", "is missing".into(), format!("add framework = \"flask\" (one of {frameworks})"))),
         Some(value) => {
             let name = value.as_str().unwrap_or_default();
-            PythonFramework::parse(&name.to_ascii_lowercase()).ok_or_else(|| {
-                err("framework", format!("{value} is not a framework fabricks knows"), format!("use one of {frameworks}"))
-            })?
+            PythonFramework::parse(&name.to_ascii_lowercase())
+                .ok_or_else(|| err("framework", format!("{value} is not a framework fabricks knows"), format!("use one of {frameworks}")))?
         }
     };
 
     let app = section
         .get("app")
-        .ok_or_else(|| err("app", "is missing".into(), "add app = \"main:app\": the module and the app object in it, as for gunicorn or uvicorn".into()))?
+        .ok_or_else(|| {
+            err(
+                "app",
+                "is missing".into(),
+                "add app = \"main:app\": the module and the app object in it, as for gunicorn or uvicorn".into(),
+            )
+        })?
         .as_str()
         .ok_or_else(|| err("app", "must be a string".into(), "write app = \"main:app\"".into()))?;
     let Some((module, attribute)) = app.split_once(':') else {
@@ -351,11 +363,8 @@ pub fn parse_python(section: &toml::Table, dir: &Path, file: &str, label: &str) 
             format!("write app = \"{app}:app\" (the module, a colon, and the app object's name)"),
         ));
     };
-    let is_identifier = |s: &str| {
-        !s.is_empty()
-            && !s.starts_with(|c: char| c.is_ascii_digit())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
+    let is_identifier =
+        |s: &str| !s.is_empty() && !s.starts_with(|c: char| c.is_ascii_digit()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !module.split('.').all(is_identifier) {
         return Err(err(
             "app",
@@ -404,14 +413,25 @@ pub fn parse_python(section: &toml::Table, dir: &Path, file: &str, label: &str) 
 /// Validate a Node.js framework section (`[nodejs]`, or the same keys in a
 /// spin.toml, named there by `label`).
 pub fn parse_nodejs(section: &toml::Table, dir: &Path, file: &str, label: &str) -> Result<NodeApp> {
-    let err = |key: &str, problem: String, fix: String| -> anyhow::Error {
-        anyhow::anyhow!("{file}: {label} {key}: {problem}\n  fix: {fix}")
-    };
+    let err =
+        |key: &str, problem: String, fix: String| -> anyhow::Error { anyhow::anyhow!("{file}: {label} {key}: {problem}\n  fix: {fix}") };
     let text = |key: &str| section.get(key).and_then(|v| v.as_str());
     let framework = match text("framework") {
         Some(name) if NODE_FRAMEWORKS.contains(&name) => name.to_string(),
-        Some(name) => return Err(err("framework", format!("{name:?} is not a framework fabricks knows"), format!("use one of {}", NODE_FRAMEWORKS.join(", ")))),
-        None => return Err(err("framework", "is missing".into(), format!("add framework = \"express\" (one of {})", NODE_FRAMEWORKS.join(", ")))),
+        Some(name) => {
+            return Err(err(
+                "framework",
+                format!("{name:?} is not a framework fabricks knows"),
+                format!("use one of {}", NODE_FRAMEWORKS.join(", ")),
+            ));
+        }
+        None => {
+            return Err(err(
+                "framework",
+                "is missing".into(),
+                format!("add framework = \"express\" (one of {})", NODE_FRAMEWORKS.join(", ")),
+            ));
+        }
     };
     let app = text("app").ok_or_else(|| err("app", "is missing".into(), "add app = \"app.js\", the file that creates the app".into()))?;
     let app_path = dir.join(safe_relative(app, file, &format!("{label} app"))?);
@@ -441,7 +461,9 @@ fn custom_build(section: Option<&toml::Table>, file: &str) -> Result<Option<Cust
 pub fn safe_relative<'a>(path: &'a str, file: &str, key: &str) -> Result<&'a Path> {
     let p = Path::new(path);
     if p.is_absolute() || p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
-        bail!("{file}: {key}: {path:?} points outside the app directory\n  fix: use a path relative to the Fabrickfile's folder, without `..`");
+        bail!(
+            "{file}: {key}: {path:?} points outside the app directory\n  fix: use a path relative to the Fabrickfile's folder, without `..`"
+        );
     }
     Ok(p)
 }

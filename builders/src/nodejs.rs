@@ -14,7 +14,11 @@ use std::process::Command;
 pub const STEPS: usize = 4;
 
 pub fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Progress) -> Result<()> {
-    let step = progress.step(&format!("toolchain: componentize-js {}, esbuild {}", crate::toolchain::COMPONENTIZE_JS_VERSION, crate::toolchain::ESBUILD_VERSION));
+    let step = progress.step(&format!(
+        "toolchain: componentize-js {}, esbuild {}",
+        crate::toolchain::COMPONENTIZE_JS_VERSION,
+        crate::toolchain::ESBUILD_VERSION
+    ));
     let (toolchain, installed) = NodeToolchain::provision(&ctx.cache_dir)?;
     step.done(if installed { "installed into the cache" } else { "cached" });
 
@@ -58,13 +62,10 @@ pub fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Pr
         .output()
         .context("starting node")?;
     if !result.status.success() {
-        bail!(
-            "{}: building the Node.js component failed:\n{}",
-            ctx.spec.origin.display(),
-            process::tail(&result, 40)
-        );
+        bail!("{}: building the Node.js component failed:\n{}", ctx.spec.origin.display(), process::tail(&result, 40));
     }
-    std::fs::rename(output.with_extension("wasm.partial"), output).with_context(|| format!("moving the component to {}", output.display()))?;
+    std::fs::rename(output.with_extension("wasm.partial"), output)
+        .with_context(|| format!("moving the component to {}", output.display()))?;
     let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
     step.done(&format!("{} ({:.1} MB)", output.display(), size as f64 / 1e6));
     Ok(())
@@ -102,9 +103,7 @@ fn install_dependencies(app_dir: &Path, deps_dir: &Path) -> Result<String> {
         "install"
     };
     process::run(
-        Command::new("npm")
-            .args([command, "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(deps_dir),
+        Command::new("npm").args([command, "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(deps_dir),
         &format!("installing the app's npm dependencies (npm {command})"),
     )?;
     std::fs::write(&stamp_path, stamp).context("recording the installed dependencies")?;

@@ -8,9 +8,7 @@ use std::process::{Command, Output};
 /// the tail of the tool's output.
 pub fn run(command: &mut Command, doing: &str) -> Result<Output> {
     let program = command.get_program().to_string_lossy().into_owned();
-    let output = command
-        .output()
-        .with_context(|| format!("{doing}: cannot start `{program}`"))?;
+    let output = command.output().with_context(|| format!("{doing}: cannot start `{program}`"))?;
     if !output.status.success() {
         bail!("{doing} failed ({}):\n{}", output.status, tail(&output, 40));
     }
@@ -19,11 +17,7 @@ pub fn run(command: &mut Command, doing: &str) -> Result<Output> {
 
 /// The last `lines` lines of a command's stdout and stderr.
 pub fn tail(output: &Output, lines: usize) -> String {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     let all: Vec<&str> = text.lines().collect();
     let start = all.len().saturating_sub(lines);
     all[start..].iter().map(|l| format!("  | {l}")).collect::<Vec<_>>().join("\n")
@@ -31,8 +25,5 @@ pub fn tail(output: &Output, lines: usize) -> String {
 
 /// Whether `program` can be started (it is on PATH).
 pub fn is_available(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success())
 }

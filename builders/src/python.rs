@@ -76,10 +76,7 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
     if !result.status.success() {
         let text = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
         // componentize-py may prefix the guest's stderr (e.g. `AssertionError: `).
-        let mut reasons: Vec<&str> = text
-            .lines()
-            .filter_map(|l| l.find(ERROR_MARKER).map(|at| &l[at + ERROR_MARKER.len()..]))
-            .collect();
+        let mut reasons: Vec<&str> = text.lines().filter_map(|l| l.find(ERROR_MARKER).map(|at| &l[at + ERROR_MARKER.len()..])).collect();
         reasons.dedup();
         if !reasons.is_empty() {
             bail!("{}: the app could not be loaded for {}:\n  {}", ctx.spec.origin.display(), app.module, reasons.join("\n  "));
@@ -174,10 +171,8 @@ fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Requir
     let stamp = format!("{:x}", hasher.finalize());
 
     if std::fs::read_to_string(deps_dir.join(STAMP)).is_ok_and(|s| s == stamp) {
-        let stripped = std::fs::read_to_string(deps_dir.join(STRIPPED))
-            .ok()
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default();
+        let stripped =
+            std::fs::read_to_string(deps_dir.join(STRIPPED)).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
         return Ok(Vendored { packages: count_distributions(deps_dir), reused: true, stripped });
     }
     if deps_dir.exists() {
@@ -191,9 +186,13 @@ fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Requir
         let list = deps_dir.with_extension("requirements.txt");
         std::fs::write(&list, &requirements.text).with_context(|| format!("writing {}", list.display()))?;
         let mut pip = Command::new(toolchain.python());
-        pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--target"])
-            .arg(deps_dir)
-            .args(["--only-binary=:all:", "--implementation", "cp", "--python-version", GUEST_PYTHON_VERSION]);
+        pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--target"]).arg(deps_dir).args([
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            GUEST_PYTHON_VERSION,
+        ]);
         for platform in WHEEL_PLATFORMS {
             pip.args(["--platform", platform]);
         }
@@ -242,10 +241,7 @@ fn strip_compiled_modules(deps_dir: &Path) -> Result<BTreeMap<String, String>> {
                 let stem = name.split('.').next().unwrap_or(&name);
                 let mut module: Vec<String> = relative.iter().map(|c| c.to_string_lossy().into_owned()).collect();
                 module.push(stem.to_string());
-                let owner = owners
-                    .get(&path.to_string_lossy().replace('\\', "/"))
-                    .cloned()
-                    .unwrap_or_else(|| module[0].clone());
+                let owner = owners.get(&path.to_string_lossy().replace('\\', "/")).cloned().unwrap_or_else(|| module[0].clone());
                 std::fs::remove_file(deps_dir.join(&path)).with_context(|| format!("removing {}", path.display()))?;
                 stripped.insert(module.join("."), owner);
             }

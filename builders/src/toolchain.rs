@@ -47,8 +47,7 @@ impl PythonToolchain {
                 .arg(format!("componentize-py=={COMPONENTIZE_PY_VERSION}")),
             &format!("installing componentize-py {COMPONENTIZE_PY_VERSION} from PyPI"),
         )?;
-        std::fs::write(&ready_marker, COMPONENTIZE_PY_VERSION)
-            .with_context(|| format!("writing {}", ready_marker.display()))?;
+        std::fs::write(&ready_marker, COMPONENTIZE_PY_VERSION).with_context(|| format!("writing {}", ready_marker.display()))?;
         Ok((toolchain, true))
     }
 
@@ -117,11 +116,11 @@ impl NodeToolchain {
             return Ok((toolchain, false));
         }
         if toolchain.dir.exists() {
-            std::fs::remove_dir_all(&toolchain.dir).with_context(|| format!("removing the unfinished toolchain at {}", toolchain.dir.display()))?;
+            std::fs::remove_dir_all(&toolchain.dir)
+                .with_context(|| format!("removing the unfinished toolchain at {}", toolchain.dir.display()))?;
         }
         std::fs::create_dir_all(&toolchain.dir).with_context(|| format!("creating {}", toolchain.dir.display()))?;
-        std::fs::write(toolchain.dir.join("package.json"), &manifest_text)
-            .context("writing the toolchain's package.json")?;
+        std::fs::write(toolchain.dir.join("package.json"), &manifest_text).context("writing the toolchain's package.json")?;
         process::run(
             Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&toolchain.dir),
             &format!("installing componentize-js {COMPONENTIZE_JS_VERSION} and esbuild {ESBUILD_VERSION} from npm"),

@@ -68,7 +68,10 @@ fn package(args: PackageArgs) -> Result<()> {
             .with_context(|| format!("writing {}", manifest_path.display()))?;
         eprintln!("fabricks: wrote {} and {}", tarball.display(), manifest_path.display());
     }
-    eprintln!("Install with: spin plugins install --file {}/fabricks.json --yes (and the same for trigger-fabricks.json)", output.display());
+    eprintln!(
+        "Install with: spin plugins install --file {}/fabricks.json --yes (and the same for trigger-fabricks.json)",
+        output.display()
+    );
     Ok(())
 }
 

@@ -17,7 +17,10 @@ pub fn code_cache_dir() -> PathBuf {
 pub enum AppFile {
     Fabrickfile(Fabrickfile),
     /// A spin.toml, loaded into the app model.
-    Manifest { path: PathBuf, app: App },
+    Manifest {
+        path: PathBuf,
+        app: App,
+    },
 }
 
 /// A Fabrickfile if the directory has one, else its spin.toml.
@@ -129,7 +132,6 @@ pub fn app_model(file: AppFile, built: &[BuiltComponent]) -> Result<App> {
         }
     }
 }
-
 
 /// The framework section of a Fabrickfile app, as the app model carries it.
 fn framework_of(fabrickfile: &Fabrickfile) -> Option<FrameworkSettings> {

@@ -98,9 +98,7 @@ impl ServeArgs {
 
     /// Worker processes to serve from.
     pub fn workers(&self) -> usize {
-        self.workers
-            .map(|n| n as usize)
-            .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(1))
+        self.workers.map(|n| n as usize).unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(1))
     }
 }
 

@@ -66,7 +66,9 @@ pub fn run(cli: TriggerCli) -> Result<()> {
         return Ok(());
     }
     if args.tls_cert.is_some() || args.tls_key.is_some() {
-        bail!("--tls-cert/--tls-key: the fabricks trigger serves plain HTTP only\n  fix: terminate TLS in a proxy in front of it, and drop these flags");
+        bail!(
+            "--tls-cert/--tls-key: the fabricks trigger serves plain HTTP only\n  fix: terminate TLS in a proxy in front of it, and drop these flags"
+        );
     }
     let notice = |flag: &str, why: &str| {
         if !args.quiet {

@@ -86,7 +86,8 @@ impl CodeCache {
     pub fn load(&self, engine: &Engine, wasm: &Path) -> Result<(Component, Loaded)> {
         let bytes = std::fs::read(wasm).with_context(|| format!("reading the component {}", wasm.display()))?;
         let Some(artifact) = self.artifact_path(engine, &bytes) else {
-            let component = Component::new(engine, &bytes).map_err(anyhow::Error::from).with_context(|| format!("compiling {}", wasm.display()))?;
+            let component =
+                Component::new(engine, &bytes).map_err(anyhow::Error::from).with_context(|| format!("compiling {}", wasm.display()))?;
             return Ok((component, Loaded::Compiled));
         };
         if artifact.is_file() {
@@ -95,16 +96,15 @@ impl CodeCache {
             // the engine's compatibility hash.
             match unsafe { Component::deserialize_file(engine, &artifact) }.map_err(anyhow::Error::from) {
                 Ok(component) => return Ok((component, Loaded::FromCache)),
-                Err(error) => eprintln!(
-                    "fabricks: the cached compilation {} is unusable ({error:#}); compiling again",
-                    artifact.display()
-                ),
+                Err(error) => eprintln!("fabricks: the cached compilation {} is unusable ({error:#}); compiling again", artifact.display()),
             }
         }
-        let compiled = engine.precompile_component(&bytes).map_err(anyhow::Error::from).with_context(|| format!("compiling {}", wasm.display()))?;
+        let compiled =
+            engine.precompile_component(&bytes).map_err(anyhow::Error::from).with_context(|| format!("compiling {}", wasm.display()))?;
         store_atomically(&artifact, &compiled)?;
         // SAFETY: produced just above by this engine.
-        let component = unsafe { Component::deserialize(engine, &compiled) }.map_err(anyhow::Error::from)
+        let component = unsafe { Component::deserialize(engine, &compiled) }
+            .map_err(anyhow::Error::from)
             .with_context(|| format!("loading the compiled {}", wasm.display()))?;
         Ok((component, Loaded::Compiled))
     }

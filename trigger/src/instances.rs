@@ -59,10 +59,7 @@ struct OutboundPolicy {
 }
 
 type OutgoingResult = Result<
-    (
-        http::Response<wasmtime_wasi_http::WasiBody>,
-        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-    ),
+    (http::Response<wasmtime_wasi_http::WasiBody>, Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>),
     wasmtime_wasi_http::Error,
 >;
 

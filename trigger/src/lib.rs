@@ -159,15 +159,12 @@ pub async fn serve(
 
 fn report_load(id: &str, source: &std::path::Path, loaded: Loaded, started: std::time::Instant) {
     match loaded {
-        Loaded::FromCache => eprintln!(
-            "fabricks: {id}: loaded the precompiled component from the cache ({:.2} s)",
-            started.elapsed().as_secs_f64()
-        ),
-        Loaded::Compiled => eprintln!(
-            "fabricks: {id}: compiled {} ({:.1} s; cached for the next start)",
-            source.display(),
-            started.elapsed().as_secs_f64()
-        ),
+        Loaded::FromCache => {
+            eprintln!("fabricks: {id}: loaded the precompiled component from the cache ({:.2} s)", started.elapsed().as_secs_f64())
+        }
+        Loaded::Compiled => {
+            eprintln!("fabricks: {id}: compiled {} ({:.1} s; cached for the next start)", source.display(), started.elapsed().as_secs_f64())
+        }
     }
 }
 

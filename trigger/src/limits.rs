@@ -93,17 +93,23 @@ impl ComponentLimits {
         let bad = |key: &str, fix: &str| anyhow::anyhow!("{place} {key}: not a valid value\n  fix: {fix}");
         let mut limits = ComponentLimits::default();
         if let Some(value) = table.get("request_timeout") {
-            let seconds = value.as_f64().filter(|s| *s > 0.0 && s.is_finite()).ok_or_else(|| bad("request_timeout", "give seconds, e.g. request_timeout = 10"))?;
+            let seconds = value
+                .as_f64()
+                .filter(|s| *s > 0.0 && s.is_finite())
+                .ok_or_else(|| bad("request_timeout", "give seconds, e.g. request_timeout = 10"))?;
             limits.request_timeout = Some(Duration::from_secs_f64(seconds));
         }
         if let Some(value) = table.get("max_instance_memory") {
-            limits.max_instance_memory = Some(size(value).ok_or_else(|| bad("max_instance_memory", "give bytes or a size such as \"256m\""))? as usize);
+            limits.max_instance_memory =
+                Some(size(value).ok_or_else(|| bad("max_instance_memory", "give bytes or a size such as \"256m\""))? as usize);
         }
         if let Some(value) = table.get("max_request_body_size") {
-            limits.max_request_body = Some(size(value).ok_or_else(|| bad("max_request_body_size", "give bytes or a size such as \"10m\""))?);
+            limits.max_request_body =
+                Some(size(value).ok_or_else(|| bad("max_request_body_size", "give bytes or a size such as \"10m\""))?);
         }
         if let Some(value) = table.get("max_instance_reuse_count") {
-            let count = value.as_u64().filter(|n| *n >= 1).ok_or_else(|| bad("max_instance_reuse_count", "give a whole number, 1 or more"))?;
+            let count =
+                value.as_u64().filter(|n| *n >= 1).ok_or_else(|| bad("max_instance_reuse_count", "give a whole number, 1 or more"))?;
             limits.max_instance_reuse_count = Some(count as usize);
         }
         if let Some(value) = table.get("max_instances") {

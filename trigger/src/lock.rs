@@ -81,10 +81,14 @@ pub fn to_app(lock: &LockedApp, trigger_type: &str) -> Result<App> {
         );
     }
     if let Some(feature) = lock.must_understand.first() {
-        bail!("the app needs the feature {feature:?} (must_understand), which fabricks does not support\n  fix: serve it with a trigger that supports {feature:?}");
+        bail!(
+            "the app needs the feature {feature:?} (must_understand), which fabricks does not support\n  fix: serve it with a trigger that supports {feature:?}"
+        );
     }
     if let Some(requirement) = lock.host_requirements.keys().next() {
-        bail!("the app requires the host to support {requirement:?} (host_requirements), which fabricks does not\n  fix: serve it with a host that supports {requirement:?}");
+        bail!(
+            "the app requires the host to support {requirement:?} (host_requirements), which fabricks does not\n  fix: serve it with a host that supports {requirement:?}"
+        );
     }
 
     let mut routes = Vec::new();
@@ -106,7 +110,8 @@ pub fn to_app(lock: &LockedApp, trigger_type: &str) -> Result<App> {
         if let Some(framework) = framework_in(&trigger.trigger_config, "trigger_config") {
             frameworks.insert(component.clone(), framework);
         }
-        trigger_limits.insert(component.clone(), ComponentLimits::from_table(&trigger.trigger_config, &format!("trigger {:?}:", trigger.id))?);
+        trigger_limits
+            .insert(component.clone(), ComponentLimits::from_table(&trigger.trigger_config, &format!("trigger {:?}:", trigger.id))?);
         let kind = if trigger_type == "http" { TriggerType::Http } else { TriggerType::Fabricks };
         routes.push(AppRoute { component, route, trigger: kind });
     }
@@ -117,10 +122,7 @@ pub fn to_app(lock: &LockedApp, trigger_type: &str) -> Result<App> {
             continue;
         }
         if let Some(requirement) = component.host_requirements.keys().next() {
-            bail!(
-                "component {:?} requires the host to support {requirement:?}, which fabricks does not",
-                component.id
-            );
+            bail!("component {:?} requires the host to support {requirement:?}, which fabricks does not", component.id);
         }
         let source = match (&component.source.source, &component.source.inline) {
             (Some(url), _) => file_url_to_path(url).with_context(|| format!("the source of component {:?}", component.id))?,
@@ -237,7 +239,11 @@ mod tests {
 
     #[test]
     fn unsupported_host_requirements_and_newer_locks_are_refused() {
-        let e = to_app(&lock(serde_json::json!({"spin_lock_version": 1, "host_requirements": {"local_service_chaining": "required"}})), "fabricks").unwrap_err();
+        let e = to_app(
+            &lock(serde_json::json!({"spin_lock_version": 1, "host_requirements": {"local_service_chaining": "required"}})),
+            "fabricks",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("local_service_chaining"), "{e}");
         let e = to_app(&lock(serde_json::json!({"spin_lock_version": 2})), "fabricks").unwrap_err();
         assert!(e.to_string().contains("newer"), "{e}");

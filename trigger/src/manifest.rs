@@ -163,10 +163,7 @@ pub fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
             if !manifest.component.contains_key(&component) {
                 bail!("{file}: [[trigger.{trigger_type}]] names the component {component:?}, but there is no [component.{component}]");
             }
-            let table: serde_json::Map<String, serde_json::Value> = serde_json::to_value(trigger)?
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
+            let table: serde_json::Map<String, serde_json::Value> = serde_json::to_value(trigger)?.as_object().cloned().unwrap_or_default();
             if let Some(framework) = framework_in(&table, &format!("trigger.{trigger_type}")) {
                 frameworks.insert(component.clone(), framework);
             }
@@ -233,7 +230,9 @@ pub fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
 pub fn inside<'a>(relative: &'a str, file: &str, key: &str) -> Result<&'a Path> {
     let path = Path::new(relative);
     if path.is_absolute() || path.components().any(|c| matches!(c, PathPart::ParentDir)) {
-        bail!("{file}: {key}: {relative:?} points outside the app directory\n  fix: use a path relative to the manifest's folder, without `..`");
+        bail!(
+            "{file}: {key}: {relative:?} points outside the app directory\n  fix: use a path relative to the manifest's folder, without `..`"
+        );
     }
     Ok(path)
 }

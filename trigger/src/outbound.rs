@@ -23,7 +23,9 @@ enum HostPattern {
 impl AllowedHost {
     pub fn parse(text: &str) -> Result<Self> {
         let Some((scheme, rest)) = text.split_once("://") else {
-            bail!("allowed_outbound_hosts: {text:?} has no scheme\n  fix: write it as scheme://host[:port], e.g. \"https://api.example.com\"");
+            bail!(
+                "allowed_outbound_hosts: {text:?} has no scheme\n  fix: write it as scheme://host[:port], e.g. \"https://api.example.com\""
+            );
         };
         let rest = rest.trim_end_matches('/');
         // `[v6::addr]:port` keeps its colons inside the brackets.
@@ -34,17 +36,18 @@ impl AllowedHost {
                 None => (rest, None),
             },
         };
-        let port = match port {
-            None => match scheme {
-                "http" => Some(80),
-                "https" => Some(443),
-                _ => None,
-            },
-            Some("*") => None,
-            Some(number) => Some(number.parse::<u16>().map_err(|_| {
-                anyhow::anyhow!("allowed_outbound_hosts: {text:?} has a bad port {number:?}\n  fix: use a number or *")
-            })?),
-        };
+        let port =
+            match port {
+                None => match scheme {
+                    "http" => Some(80),
+                    "https" => Some(443),
+                    _ => None,
+                },
+                Some("*") => None,
+                Some(number) => Some(number.parse::<u16>().map_err(|_| {
+                    anyhow::anyhow!("allowed_outbound_hosts: {text:?} has a bad port {number:?}\n  fix: use a number or *")
+                })?),
+            };
         let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
         let host = if host == "*" {
             HostPattern::Any

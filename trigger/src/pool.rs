@@ -90,12 +90,8 @@ impl InstancePool {
     /// in the background (on the current tokio runtime).
     pub fn new(instances: ComponentInstances, max_instances: usize) -> Self {
         let idle_timeout = instances.limits().idle_instance_timeout;
-        let inner = Arc::new(Pool {
-            instances,
-            warm: Mutex::new(Vec::new()),
-            turns: Arc::new(Semaphore::new(max_instances)),
-            max_instances,
-        });
+        let inner =
+            Arc::new(Pool { instances, warm: Mutex::new(Vec::new()), turns: Arc::new(Semaphore::new(max_instances)), max_instances });
         let pool = Arc::downgrade(&inner);
         let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
         tokio::spawn(async move {
@@ -227,10 +223,8 @@ impl Turn {
         let store = &mut warm.live.store;
         store.data_mut().set_deadline(Some(deadline));
         let mut http = wasmtime_wasi_http::WasiHttpView::http(store.data_mut());
-        let guest_request = http
-            .new_incoming_request(Scheme::Http, request)
-            .map_err(anyhow::Error::from)
-            .context("passing the request to the guest")?;
+        let guest_request =
+            http.new_incoming_request(Scheme::Http, request).map_err(anyhow::Error::from).context("passing the request to the guest")?;
         let outparam = http
             .new_response_outparam_from_callback({
                 let response_tx = response_tx.clone();
@@ -255,7 +249,11 @@ impl Turn {
                         eprintln!("fabricks: {}: instance {} was stopped at its request timeout", pool.instances.component(), warm.live.id);
                         send(&response_tx, || Err(anyhow::Error::new(Expired)));
                     } else {
-                        eprintln!("fabricks: {}: instance {} was dropped after an error: {message}", pool.instances.component(), warm.live.id);
+                        eprintln!(
+                            "fabricks: {}: instance {} was dropped after an error: {message}",
+                            pool.instances.component(),
+                            warm.live.id
+                        );
                         send(&response_tx, || Err(anyhow!("the guest failed: {message}")));
                     }
                     drop(warm);

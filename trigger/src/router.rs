@@ -88,11 +88,7 @@ impl Router {
             .max_by_key(|(r, _)| r.segments.len())
             .map(|(route, captures)| {
                 let prefix_len: usize = parts[..route.segments.len()].iter().map(|p| p.len() + 1).sum();
-                let path_info = if route.segments.is_empty() {
-                    path.to_string()
-                } else {
-                    path[prefix_len.min(path.len())..].to_string()
-                };
+                let path_info = if route.segments.is_empty() { path.to_string() } else { path[prefix_len.min(path.len())..].to_string() };
                 route_match(route, captures, path_info)
             })
     }
@@ -134,7 +130,7 @@ fn same_shape(a: &Route, b: &Route) -> bool {
 fn exact_match(route: &Route, parts: &[&str]) -> Option<Vec<(String, String)>> {
     // A trailing slash names the same resource: `/a/b/` matches `/a/b`.
     let parts = match parts.split_last() {
-        Some((last, rest)) if last.is_empty() => rest,
+        Some((&"", rest)) => rest,
         _ => parts,
     };
     if parts.len() != route.segments.len() {
@@ -168,7 +164,12 @@ mod tests {
     use super::*;
 
     fn router(routes: &[(&str, &str)]) -> Router {
-        Router::new(&routes.iter().map(|(c, r)| AppRoute { component: c.to_string(), route: r.to_string(), trigger: crate::app::TriggerType::Fabricks }).collect::<Vec<_>>())
+        Router::new(
+            &routes
+                .iter()
+                .map(|(c, r)| AppRoute { component: c.to_string(), route: r.to_string(), trigger: crate::app::TriggerType::Fabricks })
+                .collect::<Vec<_>>(),
+        )
     }
 
     fn matched(r: &Router, path: &str) -> Option<(String, String)> {

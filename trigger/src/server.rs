@@ -76,10 +76,7 @@ pub async fn run(listener: tokio::net::TcpListener, server: Arc<Server>, shutdow
                 async move { Ok::<_, Infallible>(server.handle(request, client).await) }
             });
             // A request head beyond the buffer gets hyper's 431.
-            let connection = http1::Builder::new()
-                .keep_alive(true)
-                .max_buf_size(max_head)
-                .serve_connection(TokioIo::new(stream), service);
+            let connection = http1::Builder::new().keep_alive(true).max_buf_size(max_head).serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => {}
@@ -158,10 +155,7 @@ impl Server {
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
             }
             Ok(Err(_)) | Err(_) => {
-                eprintln!(
-                    "fabricks: {}: request {path} produced no response within {timeout:?}; its instance is dropped",
-                    route.component
-                );
+                eprintln!("fabricks: {}: request {path} produced no response within {timeout:?}; its instance is dropped", route.component);
                 plain(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout\n")
             }
         }
@@ -173,9 +167,7 @@ impl Server {
             "info" => {
                 let body = serde_json::json!({ "name": self.app.name, "version": self.app.version }).to_string();
                 let mut response = plain(StatusCode::OK, &body);
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 response
             }
             _ => plain(StatusCode::NOT_FOUND, ""),
@@ -259,9 +251,7 @@ fn plain(status: StatusCode, body: &str) -> Response<WasiBody> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())).map_err(|never| match never {}).boxed_unsync());
     *response.status_mut() = status;
     if !body.is_empty() {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     }
     response
 }
