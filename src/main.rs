@@ -39,9 +39,10 @@ enum Command {
 const SUBCOMMANDS: &[&str] = &["up", "build", "convert", "plugin", "trigger", "help", "--help", "-h", "--version", "-V"];
 
 fn main() -> std::process::ExitCode {
-    let result = if fabricks_trigger::workers::is_worker() {
-        fabricks_trigger::workers::run()
-    } else if started_as_trigger() {
+    if fabricks_trigger::workers::is_worker() {
+        return fabricks_trigger::workers::main();
+    }
+    let result = if started_as_trigger() {
         commands::trigger::run(commands::trigger::TriggerCli::parse())
     } else {
         match Cli::parse().command {

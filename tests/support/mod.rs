@@ -71,12 +71,8 @@ impl Server {
 
     /// Start any command that prints Spin's banner, and wait for it.
     pub fn spawn(mut command: Command) -> Server {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting spin-fabricks up");
+        let mut child =
+            command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("starting spin-fabricks up");
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut err_pipe = child.stderr.take().unwrap();
         let sink = stderr.clone();
@@ -175,6 +171,26 @@ impl Server {
         terminate(&mut self.child)
     }
 
+    /// Wait (up to `timeout`, then kill it) for the server to exit by
+    /// itself; its exit status and all it printed on stderr.
+    pub fn wait_for_exit(mut self, timeout: Duration) -> (std::process::ExitStatus, String) {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                break self.child.wait().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
+        }
+        (status, self.stderr())
+    }
+
     /// SIGTERM, wait for the exit status, and return it with all the server
     /// printed on stderr (to its very end).
     pub fn stop_with_stderr(mut self) -> (std::process::ExitStatus, String) {
@@ -199,6 +215,11 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Send `signal` to process `pid`.
+pub fn kill(pid: u32, signal: i32) {
+    unsafe { libc_kill(pid as i32, signal) };
 }
 
 unsafe extern "C" {
@@ -257,12 +278,27 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
 
 /// Send raw bytes, read until the server closes the connection.
 pub fn exchange(addr: SocketAddr, raw: &[u8]) -> Vec<u8> {
-    let mut stream = TcpStream::connect(addr).expect("connecting to the server");
-    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    stream.write_all(raw).expect("sending the request");
+    try_exchange(addr, raw).expect("exchanging a request and a response with the server")
+}
+
+/// [`exchange`], with what went wrong on the connection as an error.
+pub fn try_exchange(addr: SocketAddr, raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    stream.write_all(raw)?;
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("reading the response");
-    response
+    stream.read_to_end(&mut response)?;
+    Ok(response)
+}
+
+/// A GET on a fresh connection; an error if the connection failed or no
+/// complete response came back.
+pub fn try_get(addr: SocketAddr, path: &str) -> std::io::Result<HttpResponse> {
+    let raw = try_exchange(addr, format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())?;
+    if !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed before a response"));
+    }
+    Ok(parse_response(&raw, false))
 }
 
 pub fn parse_response(raw: &[u8], head_only: bool) -> HttpResponse {
@@ -274,14 +310,10 @@ pub fn parse_response(raw: &[u8], head_only: bool) -> HttpResponse {
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap();
     let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status code");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
     let rest = &raw[split + 4..];
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
+    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
     let body = if head_only {
         assert!(rest.is_empty(), "a HEAD response carried a body: {:?}", String::from_utf8_lossy(rest));
         Vec::new()

@@ -1,28 +1,55 @@
-//! Worker processes. `up` and the trigger serve from one process per CPU core
-//! (like gunicorn's workers), each single-threaded with its own instances,
-//! all listening on one port (`SO_REUSEPORT`: the kernel spreads connections
-//! over them). One thread per process keeps a guest's page faults cheap: in
-//! a multi-threaded process every copy-on-write fault on a component's
-//! memory image makes the kernel flush the other threads' TLBs, which made
-//! fresh instances three times slower (see BENCHMARKS.md).
+//! Worker processes and their supervision. `up` and the trigger serve from
+//! one process per CPU core (like gunicorn's workers), each single-threaded
+//! with its own instances, all listening on one port (`SO_REUSEPORT`: the
+//! kernel spreads connections over them). One thread per process keeps a
+//! guest's page faults cheap: in a multi-threaded process every copy-on-write
+//! fault on a component's memory image makes the kernel flush the other
+//! threads' TLBs, which made fresh instances three times slower (see
+//! BENCHMARKS.md).
+//!
+//! The first process serves too, and supervises the others as gunicorn's
+//! arbiter does: a worker that dies is reaped, the log says which one and
+//! how, and a new one takes its place; a worker that cannot start (exit code
+//! [`BOOT_ERROR_EXIT`], or one that keeps dying right after it starts) stops
+//! the server with an error rather than being started again forever.
 //!
 //! A worker is this executable started again with `FABRICKS_WORKER` set. It
 //! reads what to serve as one line of JSON on stdin, and stops when stdin
 //! closes (its parent stopped, or died) or at SIGINT/SIGTERM.
 
 use crate::{App, ServeOptions};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use std::io::{BufRead, Read, Write};
 use std::net::SocketAddr;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Set in a worker's environment (to its number, from 1).
 pub const WORKER_ENV: &str = "FABRICKS_WORKER";
 
+/// A worker exits with this code when it failed before serving (its job
+/// unreadable, its port or a component not loadable): starting it again
+/// would fail the same way. (gunicorn's `WORKER_BOOT_ERROR`.)
+pub const BOOT_ERROR_EXIT: u8 = 3;
+
 /// How long a stopping worker may take: the server's own grace period for
 /// in-flight requests, its apps' shutdown at retirement, and a little more.
-const STOP_WAIT: Duration = crate::server::SHUTDOWN_GRACE.saturating_add(crate::pool::MAX_RETIRE_ALL).saturating_add(Duration::from_secs(2));
+const STOP_WAIT: Duration =
+    crate::server::SHUTDOWN_GRACE.saturating_add(crate::pool::MAX_RETIRE_ALL).saturating_add(Duration::from_secs(2));
+
+/// A worker that dies this soon after it started died "at start".
+const EARLY_DEATH: Duration = Duration::from_secs(5);
+
+/// Deaths at start in a row after which a worker slot is given up (and
+/// with it the server).
+const MAX_EARLY_DEATHS: u32 = 3;
+
+/// How often the supervisor looks at its workers besides when SIGCHLD says so.
+const CHECK_PERIOD: Duration = Duration::from_secs(1);
 
 /// What a worker serves.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -31,15 +58,29 @@ struct Job {
     options: ServeOptions,
 }
 
-/// The worker processes this process started.
-#[derive(Default)]
+/// One worker process.
+struct Worker {
+    /// From 1; the first process is worker 0.
+    number: usize,
+    child: Child,
+    /// Closing it tells the worker to stop.
+    stdin: Option<ChildStdin>,
+    started: Instant,
+    /// How many of this slot's workers in a row died at start.
+    early_deaths: u32,
+}
+
+/// The worker processes this process started, and how to start them again.
 struct Workers {
-    running: Vec<(Child, Option<ChildStdin>)>,
+    executable: PathBuf,
+    /// The [`Job`], as the line each worker reads.
+    job: String,
+    running: Vec<Worker>,
 }
 
 /// Serve `app` from `workers` processes (this one and `workers - 1` more)
-/// until SIGINT/SIGTERM. One worker runs on all cores; each of several runs
-/// on one thread.
+/// until SIGINT/SIGTERM, or until a worker cannot be started. One worker runs
+/// on all cores; each of several runs on one thread.
 pub fn serve(app: App, options: ServeOptions, workers: usize) -> Result<()> {
     let listener = crate::bind(options.listen, options.find_free_port, workers > 1)?;
     let address = listener.local_addr()?;
@@ -48,74 +89,154 @@ pub fn serve(app: App, options: ServeOptions, workers: usize) -> Result<()> {
     } else {
         tokio::runtime::Builder::new_multi_thread().enable_all().build()
     }
-    .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
-    let mut others = Workers::default();
-    // The others start once this process has loaded (and cached) every component.
+    .context("starting the async runtime")?;
+    let others: Arc<Mutex<Option<Workers>>> = Arc::default();
+    let stopping = Arc::new(AtomicBool::new(false));
+    let (fatal_tx, fatal_rx) = tokio::sync::oneshot::channel::<anyhow::Error>();
+    let fatal: Arc<Mutex<Option<anyhow::Error>>> = Arc::default();
+    // The others start once this process has loaded (and cached) every
+    // component; from then on they are supervised.
     let start_others = || {
-        others = start(workers - 1, &app, &options, address)?;
+        let started = Workers::start(workers - 1, &app, &options, address)?;
+        let empty = started.running.is_empty();
+        *others.lock().unwrap() = Some(started);
+        if !empty {
+            tokio::spawn(supervise(others.clone(), stopping.clone(), fatal_tx));
+        }
         Ok(())
     };
-    let result = runtime.block_on(crate::serve(
-        app.clone(),
-        options.clone(),
-        listener,
-        crate::shutdown_signal(),
-        start_others,
-    ));
+    let shutdown = {
+        let stopping = stopping.clone();
+        let fatal = fatal.clone();
+        async move {
+            tokio::select! {
+                _ = crate::shutdown_signal() => {}
+                Ok(error) = fatal_rx => *fatal.lock().unwrap() = Some(error),
+            }
+            stopping.store(true, Ordering::SeqCst);
+        }
+    };
+    let result = runtime.block_on(crate::serve(app.clone(), options.clone(), listener, shutdown, start_others));
     // Never wait on a task that is still inside a guest.
     runtime.shutdown_timeout(Duration::from_secs(1));
-    others.stop();
-    result
+    if let Some(others) = others.lock().unwrap().take() {
+        others.stop();
+    }
+    result?;
+    match fatal.lock().unwrap().take() {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }
 
-/// Start `count` workers serving `app` on `address` (already bound by this
-/// process with `SO_REUSEPORT`).
-fn start(count: usize, app: &App, options: &ServeOptions, address: SocketAddr) -> Result<Workers> {
-    let mut workers = Workers::default();
-    if count == 0 {
-        return Ok(workers);
+/// Watch the workers until the server stops: start a new one in place of
+/// each that dies; report a worker that cannot start on `fatal`.
+async fn supervise(workers: Arc<Mutex<Option<Workers>>>, stopping: Arc<AtomicBool>, fatal: tokio::sync::oneshot::Sender<anyhow::Error>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut child_exited = signal(SignalKind::child()).ok();
+    loop {
+        let sigchld = async {
+            match child_exited.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = sigchld => {}
+            _ = tokio::time::sleep(CHECK_PERIOD) => {}
+        }
+        // Workers stopping with the server are not replaced.
+        if stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let checked = match workers.lock().unwrap().as_mut() {
+            Some(workers) => workers.replace_dead(),
+            None => return,
+        };
+        if let Err(error) = checked {
+            let _ = fatal.send(error);
+            return;
+        }
     }
-    let executable = std::env::current_exe().context("finding this executable, to start worker processes")?;
-    let mut options = options.clone();
-    options.listen = address;
-    options.find_free_port = false;
-    options.announce = false;
-    let job = serde_json::to_string(&Job { app: app.clone(), options })?;
-    for number in 1..=count {
-        let mut child = Command::new(&executable)
-            .env(WORKER_ENV, number.to_string())
-            .stdin(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting worker process {number} ({})", executable.display()))?;
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        stdin
-            .write_all(format!("{job}\n").as_bytes())
-            .with_context(|| format!("handing worker process {number} its app"))?;
-        workers.running.push((child, Some(stdin)));
-    }
-    Ok(workers)
 }
 
 impl Workers {
+    /// Start `count` workers serving `app` on `address` (already bound by
+    /// this process with `SO_REUSEPORT`).
+    fn start(count: usize, app: &App, options: &ServeOptions, address: SocketAddr) -> Result<Workers> {
+        let executable = std::env::current_exe().context("finding this executable, to start worker processes")?;
+        let mut options = options.clone();
+        options.listen = address;
+        options.find_free_port = false;
+        options.announce = false;
+        let job = serde_json::to_string(&Job { app: app.clone(), options })?;
+        let mut workers = Workers { executable, job, running: Vec::new() };
+        for number in 1..=count {
+            let worker = workers.spawn(number, 0)?;
+            workers.running.push(worker);
+        }
+        Ok(workers)
+    }
+
+    fn spawn(&self, number: usize, early_deaths: u32) -> Result<Worker> {
+        let mut child = Command::new(&self.executable)
+            .env(WORKER_ENV, number.to_string())
+            .stdin(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting worker process {number} ({})", self.executable.display()))?;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        // A worker that died at once closed its end: that shows as its exit.
+        let _ = stdin.write_all(format!("{}\n", self.job).as_bytes());
+        Ok(Worker { number, child, stdin: Some(stdin), started: Instant::now(), early_deaths })
+    }
+
+    /// Reap the workers that ended and start new ones in their places. An
+    /// error means a worker cannot be started: the server should stop.
+    fn replace_dead(&mut self) -> Result<()> {
+        for index in 0..self.running.len() {
+            let worker = &mut self.running[index];
+            let Some(status) = worker.child.try_wait().context("checking on a worker process")? else { continue };
+            let (number, pid) = (worker.number, worker.child.id());
+            let how = describe(status);
+            if status.code() == Some(i32::from(BOOT_ERROR_EXIT)) {
+                self.running.remove(index);
+                bail!("worker process {number} (pid {pid}) could not start ({how}; its error is above); stopping the server");
+            }
+            let early_deaths = if worker.started.elapsed() < EARLY_DEATH { worker.early_deaths + 1 } else { 0 };
+            if early_deaths >= MAX_EARLY_DEATHS {
+                self.running.remove(index);
+                bail!(
+                    "worker process {number} (pid {pid}) {how}, the {MAX_EARLY_DEATHS}th time in a row right after it started; stopping the server"
+                );
+            }
+            eprintln!("fabricks: worker process {number} (pid {pid}) {how}; starting a new one");
+            self.running[index] = self.spawn(number, early_deaths)?;
+        }
+        Ok(())
+    }
+
     /// Ask every worker to stop (by closing its stdin), wait for them to let
     /// their in-flight requests finish, and kill what is still running then.
-    pub fn stop(mut self) {
-        for (_, stdin) in &mut self.running {
-            stdin.take();
+    fn stop(mut self) {
+        for worker in &mut self.running {
+            worker.stdin.take();
         }
         let deadline = Instant::now() + STOP_WAIT;
-        for (child, _) in &mut self.running {
+        for worker in &mut self.running {
+            let child = &mut worker.child;
             loop {
                 match child.try_wait() {
                     Ok(Some(status)) => {
                         if !status.success() {
-                            eprintln!("fabricks: worker process {} ended with {status}", child.id());
+                            eprintln!("fabricks: worker process {} (pid {}) {}", worker.number, child.id(), describe(status));
                         }
                         break;
                     }
                     Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
                     _ => {
-                        eprintln!("fabricks: worker process {} did not stop in time; killed", child.id());
+                        eprintln!("fabricks: worker process {} (pid {}) did not stop in time; killed", worker.number, child.id());
                         let _ = child.kill();
                         let _ = child.wait();
                         break;
@@ -126,22 +247,59 @@ impl Workers {
     }
 }
 
+/// How a process ended, for the log: "exited with code 1", "was killed by
+/// signal 9 (SIGKILL)".
+fn describe(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exited with code {code}");
+    }
+    match status.signal() {
+        Some(signal) => {
+            let name = match signal {
+                1 => " (SIGHUP)",
+                2 => " (SIGINT)",
+                6 => " (SIGABRT)",
+                9 => " (SIGKILL)",
+                11 => " (SIGSEGV)",
+                15 => " (SIGTERM)",
+                _ => "",
+            };
+            format!("was killed by signal {signal}{name}")
+        }
+        None => format!("ended ({status})"),
+    }
+}
+
 /// Whether this process was started as a worker.
 pub fn is_worker() -> bool {
     std::env::var_os(WORKER_ENV).is_some()
 }
 
 /// The worker's whole life: read the job, listen, serve until told to stop.
-pub fn run() -> Result<()> {
+/// Exits with [`BOOT_ERROR_EXIT`] if it could not start serving.
+pub fn main() -> std::process::ExitCode {
+    let booted = AtomicBool::new(false);
+    match run(&booted) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            let number = std::env::var(WORKER_ENV).unwrap_or_default();
+            eprintln!("fabricks: worker process {number}: {error:#}");
+            if booted.load(Ordering::SeqCst) { std::process::ExitCode::FAILURE } else { std::process::ExitCode::from(BOOT_ERROR_EXIT) }
+        }
+    }
+}
+
+fn run(booted: &AtomicBool) -> Result<()> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("reading the worker's job from stdin")?;
     let Job { app, options } = serde_json::from_str(&line).context("reading the worker's job from stdin")?;
     let listener = crate::bind(options.listen, false, true)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let result = runtime.block_on(crate::serve(app, options, listener, told_to_stop(), || Ok(())));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")?;
+    let serving = || {
+        booted.store(true, Ordering::SeqCst);
+        Ok(())
+    };
+    let result = runtime.block_on(crate::serve(app, options, listener, told_to_stop(), serving));
     // Never wait on a task that is still inside a guest.
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
@@ -157,5 +315,19 @@ async fn told_to_stop() {
     tokio::select! {
         _ = crate::shutdown_signal() => {}
         _ = stdin_closed => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    #[test]
+    fn exits_are_described_by_code_or_signal() {
+        assert_eq!(describe(ExitStatus::from_raw(1 << 8)), "exited with code 1");
+        assert_eq!(describe(ExitStatus::from_raw(9)), "was killed by signal 9 (SIGKILL)");
+        assert_eq!(describe(ExitStatus::from_raw(10)), "was killed by signal 10");
     }
 }

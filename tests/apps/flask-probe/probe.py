@@ -117,6 +117,21 @@ def counter():
     return str(SERVED["count"])
 
 
+INSTANCE = {}
+
+
+@app.route("/instance")
+def instance():
+    """A token made at an instance's first call to this route: the same
+    token means the same instance (the snapshot holds no token, so every
+    instance makes its own)."""
+    import os
+
+    if "token" not in INSTANCE:
+        INSTANCE["token"] = os.urandom(8).hex()
+    return INSTANCE["token"]
+
+
 @app.route("/go")
 def go():
     return redirect("/query?from=go")
