@@ -1,22 +1,48 @@
-//! Making component instances: one store per instance with exactly what the
-//! component is granted (its environment, its mounted directories read-only,
-//! outbound HTTP to its allowed hosts), a memory limit, and an epoch callback
-//! that stops a guest past its request's deadline. `pool` decides when
-//! instances are made, reused and retired; retiring calls the component's
-//! `fabricks:app/lifecycle.retire` export, if it has one.
+//! Making, running and retiring component instances: one store per instance
+//! with exactly what the component is granted (its environment, its mounted
+//! directories read-only, outbound HTTP to its allowed hosts), a memory
+//! limit, and an epoch callback that stops a guest past its request's
+//! deadline. [`handle`] runs one request on an instance and owns the
+//! request's deadline; retiring calls the component's
+//! `fabricks:app/lifecycle.retire` export, if it has one. When instances
+//! are made, reused and retired is `pool`'s business.
+//!
+//! Each request's guest call runs on its own task, which holds the lease on
+//! its instance until the guest returns (its response body written), so the
+//! response head can go to the client while the guest still writes the body.
 
 use crate::app::{AppComponent, FileMount};
 use crate::limits::Limits;
 use crate::outbound::{self, AllowedHost};
-use anyhow::{Context, Result, bail};
-use std::sync::Arc;
+use crate::pool::{Instances, Turn};
+use anyhow::{Context, Result, anyhow, bail};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 use wasmtime::component::{Component, ComponentExportIndex, Linker, ResourceTable, TypedFunc};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyIndices};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+use wasmtime_wasi_http::{WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+/// How much longer than its deadline a guest blocked in a host call (where
+/// the epoch deadline cannot stop it) is given before its call is abandoned
+/// and its instance dropped.
+const EXPIRY_MARGIN: Duration = Duration::from_millis(100);
+
+/// The error a request fails with when it had no response by its deadline.
+#[derive(Debug)]
+pub struct Expired;
+
+impl std::fmt::Display for Expired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the guest ran past the request timeout")
+    }
+}
+
+impl std::error::Error for Expired {}
 
 /// The data of one instance's store.
 pub struct Host {
@@ -160,55 +186,13 @@ impl ComponentInstances {
             retire,
             environment: app_component.environment.clone(),
             files: app_component.files.clone(),
-            reuse_count: limits.reuse_count_for(app_component),
+            reuse_count: limits.reuse_count(retire.is_some()),
             allowed_outbound: Arc::new(
                 outbound::parse_all(&app_component.allowed_outbound_hosts).with_context(|| format!("component {id:?}"))?,
             ),
             limits,
             next_instance: AtomicU64::new(0),
         })
-    }
-
-    /// The component's id in the app.
-    pub fn component(&self) -> &str {
-        &self.component
-    }
-
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
-    /// Requests an instance of this component serves before it is retired.
-    pub fn reuse_count(&self) -> usize {
-        self.reuse_count
-    }
-
-    /// Make every running guest of this component trap at its next epoch
-    /// tick (the server is stopping and its grace period is over).
-    pub fn stop_all(&self) {
-        self.stopping.store(true, Ordering::Relaxed);
-    }
-
-    pub fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::Relaxed)
-    }
-
-    /// A new instance in a new store.
-    pub async fn instantiate(&self) -> Result<LiveInstance> {
-        let mut store = self.new_store().map_err(anyhow::Error::from).context("setting up a store")?;
-        let context = || format!("instantiating component {:?}", self.component);
-        let instance = self.pre.instantiate_async(&mut store).await.map_err(anyhow::Error::from).with_context(context)?;
-        let proxy = self.proxy.load(&mut store, &instance).map_err(anyhow::Error::from).with_context(context)?;
-        let retire = match &self.retire {
-            Some(index) => Some(
-                instance
-                    .get_typed_func::<(), ()>(&mut store, index)
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| format!("component {:?}: its {LIFECYCLE_INTERFACE} export", self.component))?,
-            ),
-            None => None,
-        };
-        Ok(LiveInstance { store, proxy, id: self.next_instance.fetch_add(1, Ordering::Relaxed), retire })
     }
 
     fn new_store(&self) -> wasmtime::Result<Store<Host>> {
@@ -249,5 +233,139 @@ impl ComponentInstances {
         });
         store.set_epoch_deadline(1);
         Ok(store)
+    }
+}
+
+impl Instances for ComponentInstances {
+    type Instance = LiveInstance;
+
+    fn component(&self) -> &str {
+        &self.component
+    }
+
+    fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn reuse_count(&self) -> usize {
+        self.reuse_count
+    }
+
+    /// Every running guest of this component traps at its next epoch tick.
+    fn stop_all(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+
+    /// A new instance in a new store.
+    async fn instantiate(&self) -> Result<LiveInstance> {
+        let mut store = self.new_store().map_err(anyhow::Error::from).context("setting up a store")?;
+        let context = || format!("instantiating component {:?}", self.component);
+        let instance = self.pre.instantiate_async(&mut store).await.map_err(anyhow::Error::from).with_context(context)?;
+        let proxy = self.proxy.load(&mut store, &instance).map_err(anyhow::Error::from).with_context(context)?;
+        let retire = match &self.retire {
+            Some(index) => Some(
+                instance
+                    .get_typed_func::<(), ()>(&mut store, index)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("component {:?}: its {LIFECYCLE_INTERFACE} export", self.component))?,
+            ),
+            None => None,
+        };
+        Ok(LiveInstance { store, proxy, id: self.next_instance.fetch_add(1, Ordering::Relaxed), retire })
+    }
+
+    /// Let the guest shut its app down (its `retire` export, if it has one)
+    /// by `deadline`. What goes wrong is logged: the instance is gone either way.
+    async fn retire(&self, mut live: LiveInstance, deadline: Instant) {
+        let Some(retire) = live.retire else { return };
+        live.store.data_mut().set_deadline(Some(deadline));
+        if let Err(error) = by_deadline(retire.call_async(&mut live.store, ()), deadline).await {
+            let problem = if error.is::<Expired>() { "ran out of time".to_string() } else { format!("failed: {:#}", error.root_cause()) };
+            eprintln!("fabricks: {}: instance {}'s shutdown {problem}", self.component, live.id);
+        }
+    }
+}
+
+type ResponseSender = Arc<Mutex<Option<oneshot::Sender<Result<http::Response<WasiBody>>>>>>;
+
+/// Run `request` on an instance of the turn's component; resolves with the
+/// guest's response head (its body may still be coming) or why there is
+/// none: [`Expired`] when there was none by the request's deadline. This is
+/// the one place that deadline is set: the epoch callback traps a guest
+/// running past it, and a guest blocked in a host call is abandoned just
+/// after it; either way its instance is dropped.
+pub async fn handle(turn: Turn<ComponentInstances>, request: http::Request<WasiBody>) -> Result<http::Response<WasiBody>> {
+    let deadline = Instant::now() + turn.instances().limits.request_timeout;
+    let mut lease = match tokio::time::timeout_at(deadline.into(), turn.take()).await {
+        Ok(lease) => lease?,
+        Err(_) => return Err(anyhow::Error::new(Expired)),
+    };
+    let (response_tx, response_rx) = oneshot::channel();
+    let response_tx: ResponseSender = Arc::new(Mutex::new(Some(response_tx)));
+    let store = &mut lease.instance().store;
+    store.data_mut().set_deadline(Some(deadline));
+    let mut http = WasiHttpView::http(store.data_mut());
+    let guest_request =
+        http.new_incoming_request(Scheme::Http, request).map_err(anyhow::Error::from).context("passing the request to the guest")?;
+    let outparam = http
+        .new_response_outparam_from_callback({
+            let response_tx = response_tx.clone();
+            move |response| {
+                let response = response.map_err(|code| anyhow!("the guest answered with the error {code:?}"));
+                send(&response_tx, || response);
+            }
+        })
+        .map_err(anyhow::Error::from)
+        .context("passing the request to the guest")?;
+    tokio::spawn(async move {
+        let live = lease.instance();
+        let outcome =
+            by_deadline(live.proxy.wasi_http_incoming_handler().call_handle(&mut live.store, guest_request, outparam), deadline).await;
+        match outcome {
+            Ok(()) => {
+                send(&response_tx, || Err(anyhow!("the guest returned without setting a response")));
+                lease.instance().store.data_mut().set_deadline(None);
+                lease.give_back().await;
+            }
+            Err(error) => {
+                let (component, id) = (lease.instances().component.clone(), lease.instance().id);
+                if error.is::<Expired>() {
+                    eprintln!("fabricks: {component}: instance {id} was stopped at its request timeout");
+                    send(&response_tx, || Err(anyhow::Error::new(Expired)));
+                } else {
+                    let message = format!("{:#}", error.root_cause());
+                    eprintln!("fabricks: {component}: instance {id} was dropped after an error: {message}");
+                    send(&response_tx, || Err(anyhow!("the guest failed: {message}")));
+                }
+                // Dropping the lease drops the instance; only then may
+                // another be made in its place.
+                drop(lease);
+            }
+        }
+    });
+    response_rx.await.unwrap_or_else(|_| Err(anyhow!("the guest's task ended without an answer")))
+}
+
+/// Await a guest call that must be done by `deadline` (the store's epoch
+/// deadline traps it then); past it, the call fails with [`Expired`].
+async fn by_deadline(call: impl Future<Output = wasmtime::Result<()>>, deadline: Instant) -> Result<()> {
+    match tokio::time::timeout_at((deadline + EXPIRY_MARGIN).into(), call).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) if Instant::now() >= deadline => Err(anyhow::Error::new(Expired)),
+        Ok(Err(trap)) => Err(anyhow::Error::from(trap)),
+        Err(_) => Err(anyhow::Error::new(Expired)),
+    }
+}
+
+/// Answer the waiting request with what `response` makes, unless it was
+/// answered already. (Made only when needed: an error made for nothing
+/// still costs its allocation, and a backtrace when RUST_BACKTRACE is set.)
+fn send(response_tx: &ResponseSender, response: impl FnOnce() -> Result<http::Response<WasiBody>>) {
+    if let Some(tx) = response_tx.lock().unwrap().take() {
+        let _ = tx.send(response());
     }
 }

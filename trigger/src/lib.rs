@@ -7,23 +7,27 @@ pub mod engine;
 pub mod instances;
 pub mod limits;
 pub mod lock;
-pub mod manifest;
 pub mod outbound;
 pub mod pool;
 pub mod router;
 pub mod server;
 pub mod workers;
 
-pub use app::{App, AppComponent, AppRoute, FileMount, FrameworkSettings, TriggerType};
+pub use app::{App, AppComponent, AppRoute, FileMount};
 pub use limits::{ComponentLimits, Limits, ServerLimits};
 
 use anyhow::{Context, Result};
 use engine::{CodeCache, EngineSettings, EpochTicker, Loaded};
+use pool::Instances;
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// How long a stopping server waits for its guests to trap once told to
+/// stop (they do at their next epoch tick, or when their host call returns).
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How to serve.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -147,10 +151,9 @@ pub async fn serve(
     for pool in server.handlers.values() {
         pool.retire_all().await;
     }
-    for pool in server.handlers.values() {
-        pool.stop_all();
-    }
-    tokio::time::sleep(engine::EPOCH_TICK * 3).await;
+    // Then every guest still running traps at its next epoch tick; wait
+    // for them to be gone.
+    futures::future::join_all(server.handlers.values().map(|pool| pool.stop_all(STOP_WAIT))).await;
     if options.announce {
         eprintln!("fabricks: stopped");
     }

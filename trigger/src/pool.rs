@@ -1,41 +1,37 @@
-//! The instances of one component and the requests they serve.
+//! When instances of one component are made, reused and retired: the
+//! scheduling, and nothing of WebAssembly (`instances` makes, runs and
+//! retires the instances themselves, behind the [`Instances`] trait).
 //!
 //! At most `max_instances` instances exist at once (like gunicorn's
-//! `--workers`): a request takes a turn, then the most recently used warm
-//! instance (its memory is still in the CPU caches), or a new one. An
-//! instance serves one request at a time (wasi:http 0.2), up to
-//! `reuse_count` in all; it is retired after that, when idle for
-//! `idle_instance_timeout`, or when the server stops. Retiring lets the app
-//! shut down (the component's `retire` export, see `instances`) while the
-//! instance still holds its place, so its replacement waits for it. One that
-//! traps or overruns its request timeout is dropped, never reused.
+//! `--workers`): a request takes a [`Turn`], then the most recently used warm
+//! instance (its memory is still in the CPU caches), or a new one, as a
+//! [`Lease`]. An instance serves one request at a time (wasi:http 0.2), up to
+//! its share of the reuse count: each instance draws its own share from the
+//! top tenth of the count (gunicorn's `max_requests_jitter`), so instances
+//! made together do not all retire together. It is retired after that, when
+//! idle for `idle_instance_timeout`, or when the server stops. Retiring lets
+//! the app shut down while the instance still holds its turn, so its
+//! replacement waits for it. A lease dropped without being given back (the
+//! guest trapped or overran its timeout) drops its instance: it is never
+//! reused.
 //!
 //! Why not `wasmtime_wasi_http::handler::ProxyHandler` (what `wasmtime serve`
 //! runs on): it starts a new instance whenever none is free and hands it the
 //! request, so it has no cap; 64 connections kept 64 Flask instances (800 MB)
 //! and were slower than 4. Capping it from outside races with its workers
 //! becoming free, and it cannot make an instance before the first request.
-//!
-//! Each request's guest call runs on its own task, which holds the turn until
-//! the guest returns (its response body written), so the response head can go
-//! to the client while the guest still writes the body.
 
-use crate::instances::{ComponentInstances, LiveInstance};
-use anyhow::{Context, Result, anyhow};
+use crate::limits::Limits;
+use anyhow::Result;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
-use wasmtime_wasi_http::WasiBody;
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
-
-/// How much longer than its deadline a guest blocked in a host call (where
-/// the epoch deadline cannot stop it) is given before its call is abandoned
-/// and its instance dropped.
-const EXPIRY_MARGIN: Duration = Duration::from_millis(100);
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The longest an app's shutdown at retirement may take (less if the
 /// request timeout is shorter); at server stop, all of them together.
-const RETIRE_TIMEOUT: Duration = Duration::from_secs(5);
+pub const RETIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a stopping server waits for guests that are done with their
 /// responses to give their instances back, so those retire too.
@@ -44,54 +40,77 @@ const GIVE_BACK_WAIT: Duration = Duration::from_millis(200);
 /// The longest [`InstancePool::retire_all`] takes.
 pub const MAX_RETIRE_ALL: Duration = GIVE_BACK_WAIT.saturating_add(RETIRE_TIMEOUT);
 
-/// The error a request fails with when its guest ran past the request timeout.
-#[derive(Debug)]
-pub struct Expired;
-
-impl std::fmt::Display for Expired {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the guest ran past the request timeout")
-    }
+/// What the pool needs of a component's instances.
+pub trait Instances: Send + Sync + 'static {
+    type Instance: Send + 'static;
+    /// The component's id, for the log.
+    fn component(&self) -> &str;
+    fn limits(&self) -> &Limits;
+    /// Requests an instance serves at most before it is retired.
+    fn reuse_count(&self) -> usize;
+    /// Whether the server is stopping (then nothing is kept or retired).
+    fn is_stopping(&self) -> bool;
+    /// Make running guests stop at once: the server is stopping.
+    fn stop_all(&self);
+    fn instantiate(&self) -> impl Future<Output = Result<Self::Instance>> + Send;
+    /// Let the instance's app shut down, by `deadline`; the instance is gone after.
+    fn retire(&self, instance: Self::Instance, deadline: Instant) -> impl Future<Output = ()> + Send;
 }
-
-impl std::error::Error for Expired {}
 
 /// One component's instances.
-pub struct InstancePool {
-    inner: Arc<Pool>,
+pub struct InstancePool<I: Instances> {
+    inner: Arc<Pool<I>>,
 }
 
-struct Pool {
-    instances: ComponentInstances,
+struct Pool<I: Instances> {
+    instances: I,
     /// Idle instances; the last one was used most recently.
-    warm: Mutex<Vec<WarmInstance>>,
+    warm: Mutex<Vec<Warm<I::Instance>>>,
     /// One permit per instance that may exist (retiring ones included).
     turns: Arc<Semaphore>,
     max_instances: usize,
+    /// Draws each instance's share of the reuse count.
+    jitter: RandomState,
+    made: AtomicU64,
 }
 
-struct WarmInstance {
-    live: LiveInstance,
+struct Warm<T> {
+    instance: T,
     /// Requests it has served.
     served: usize,
-    idle_since: Instant,
+    /// Requests it may serve in all.
+    share: usize,
+    /// (tokio's clock, which tests can pause and move on)
+    idle_since: tokio::time::Instant,
 }
 
 /// The right to run one request on one of the component's instances.
-pub struct Turn {
-    pool: Arc<Pool>,
+pub struct Turn<I: Instances> {
+    pool: Arc<Pool<I>>,
     permit: OwnedSemaphorePermit,
 }
 
-type ResponseSender = Arc<Mutex<Option<oneshot::Sender<Result<http::Response<WasiBody>>>>>>;
+/// An instance taken for one request. [`Lease::give_back`] keeps it for the
+/// next one; dropping the lease drops the instance. Either frees the turn.
+pub struct Lease<I: Instances> {
+    pool: Arc<Pool<I>>,
+    warm: Warm<I::Instance>,
+    _permit: OwnedSemaphorePermit,
+}
 
-impl InstancePool {
+impl<I: Instances> InstancePool<I> {
     /// A pool of up to `max_instances` instances; starts retiring idle ones
     /// in the background (on the current tokio runtime).
-    pub fn new(instances: ComponentInstances, max_instances: usize) -> Self {
+    pub fn new(instances: I, max_instances: usize) -> Self {
         let idle_timeout = instances.limits().idle_instance_timeout;
-        let inner =
-            Arc::new(Pool { instances, warm: Mutex::new(Vec::new()), turns: Arc::new(Semaphore::new(max_instances)), max_instances });
+        let inner = Arc::new(Pool {
+            instances,
+            warm: Mutex::new(Vec::new()),
+            turns: Arc::new(Semaphore::new(max_instances)),
+            max_instances,
+            jitter: RandomState::new(),
+            made: AtomicU64::new(0),
+        });
         let pool = Arc::downgrade(&inner);
         let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
         tokio::spawn(async move {
@@ -104,7 +123,7 @@ impl InstancePool {
         InstancePool { inner }
     }
 
-    pub fn instances(&self) -> &ComponentInstances {
+    pub fn instances(&self) -> &I {
         &self.inner.instances
     }
 
@@ -112,13 +131,13 @@ impl InstancePool {
     /// for instantiation. Only worth it when instances are reused.
     pub async fn prewarm(&self) -> Result<()> {
         let Ok(_permit) = self.inner.turns.clone().try_acquire_owned() else { return Ok(()) };
-        let live = self.inner.instances.instantiate().await?;
-        self.inner.give_back(WarmInstance { live, served: 0, idle_since: Instant::now() }).await;
+        let warm = self.inner.new_instance().await?;
+        self.inner.keep_or_retire(warm).await;
         Ok(())
     }
 
     /// Wait up to `until` for a turn; `None` if none came free by then.
-    pub async fn turn(&self, until: tokio::time::Instant) -> Option<Turn> {
+    pub async fn turn(&self, until: tokio::time::Instant) -> Option<Turn<I>> {
         let permit = tokio::time::timeout_at(until, self.inner.turns.clone().acquire_owned()).await.ok()?.ok()?;
         Some(Turn { pool: self.inner.clone(), permit })
     }
@@ -131,42 +150,53 @@ impl InstancePool {
         // guest whose response is out gives its instance back at once; one
         // still running now ran past the grace period, and is left to
         // `stop_all`.
-        let turns = u32::try_from(pool.max_instances).unwrap_or(u32::MAX);
-        let _all_turns = tokio::time::timeout(GIVE_BACK_WAIT, pool.turns.clone().acquire_many_owned(turns)).await;
+        let _all_turns = pool.all_turns(GIVE_BACK_WAIT).await;
         let deadline = pool.retire_deadline();
         let idle = std::mem::take(&mut *pool.warm.lock().unwrap());
         for warm in idle {
-            pool.retire(warm.live, deadline).await;
+            pool.instances.retire(warm.instance, deadline).await;
         }
     }
 
-    /// The server is stopping: running guests trap at their next epoch tick,
-    /// idle instances are dropped.
-    pub fn stop_all(&self) {
+    /// The server is stopping: running guests stop, idle instances are
+    /// dropped. Resolves when every guest has given its turn back, or after
+    /// `wait` at the latest.
+    pub async fn stop_all(&self, wait: Duration) {
         self.inner.instances.stop_all();
         self.inner.warm.lock().unwrap().clear();
+        let _all_turns = self.inner.all_turns(wait).await;
     }
 }
 
-impl Pool {
+impl<I: Instances> Pool<I> {
     fn retire_deadline(&self) -> Instant {
         Instant::now() + self.instances.limits().request_timeout.min(RETIRE_TIMEOUT)
     }
 
+    /// Every turn, once no instance is in use; `None` if that took longer than `wait`.
+    async fn all_turns(&self, wait: Duration) -> Option<OwnedSemaphorePermit> {
+        let turns = u32::try_from(self.max_instances).unwrap_or(u32::MAX);
+        tokio::time::timeout(wait, self.turns.clone().acquire_many_owned(turns)).await.ok()?.ok()
+    }
+
+    async fn new_instance(&self) -> Result<Warm<I::Instance>> {
+        let instance = self.instances.instantiate().await?;
+        let share = jittered(self.instances.reuse_count(), self.jitter.hash_one(self.made.fetch_add(1, Ordering::Relaxed)));
+        Ok(Warm { instance, served: 0, share, idle_since: tokio::time::Instant::now() })
+    }
+
     /// Keep `warm` for the next request, unless it has served its share:
     /// then retire it (the caller holds its turn meanwhile).
-    async fn give_back(&self, mut warm: WarmInstance) {
+    async fn keep_or_retire(&self, mut warm: Warm<I::Instance>) {
         if self.instances.is_stopping() {
             return;
         }
-        if warm.served >= self.instances.reuse_count() {
-            self.retire(warm.live, self.retire_deadline()).await;
+        if warm.served >= warm.share {
+            self.instances.retire(warm.instance, self.retire_deadline()).await;
             return;
         }
-        warm.live.store.data_mut().set_deadline(None);
-        let mut stack = self.warm.lock().unwrap();
-        warm.idle_since = Instant::now();
-        stack.push(warm);
+        warm.idle_since = tokio::time::Instant::now();
+        self.warm.lock().unwrap().push(warm);
     }
 
     /// Retire the instances idle for `idle_timeout` or longer. Each holds a
@@ -184,115 +214,203 @@ impl Pool {
             }
         }
         for (warm, turn) in retiring {
-            self.retire(warm.live, self.retire_deadline()).await;
+            self.instances.retire(warm.instance, self.retire_deadline()).await;
             drop(turn);
         }
     }
+}
 
-    /// Let the guest shut its app down (its `retire` export, if it has one)
-    /// by `deadline`, then drop the instance. What goes wrong is logged: the
-    /// instance is gone either way.
-    async fn retire(&self, mut live: LiveInstance, deadline: Instant) {
-        let Some(retire) = live.retire else { return };
-        live.store.data_mut().set_deadline(Some(deadline));
-        if let Err(error) = by_deadline(retire.call_async(&mut live.store, ()), deadline).await {
-            let problem = if error.is::<Expired>() { "ran out of time".to_string() } else { format!("failed: {:#}", error.root_cause()) };
-            eprintln!("fabricks: {}: instance {}'s shutdown {problem}", self.instances.component(), live.id);
-        }
+/// An instance's share of `reuse_count` requests: drawn (by `draw`) from the
+/// top tenth of it; exactly `reuse_count` below 10.
+fn jittered(reuse_count: usize, draw: u64) -> usize {
+    let spread = reuse_count / 10;
+    reuse_count - (draw % (spread as u64 + 1)) as usize
+}
+
+impl<I: Instances> Turn<I> {
+    pub fn instances(&self) -> &I {
+        &self.pool.instances
     }
 
     /// The most recently used idle instance, or a new one.
-    async fn instance(&self) -> Result<WarmInstance> {
-        let reused = self.warm.lock().unwrap().pop();
-        match reused {
-            Some(warm) => Ok(warm),
-            None => Ok(WarmInstance { live: self.instances.instantiate().await?, served: 0, idle_since: Instant::now() }),
+    pub async fn take(self) -> Result<Lease<I>> {
+        let Turn { pool, permit } = self;
+        let reused = pool.warm.lock().unwrap().pop();
+        let warm = match reused {
+            Some(warm) => warm,
+            None => pool.new_instance().await?,
+        };
+        Ok(Lease { pool, warm, _permit: permit })
+    }
+}
+
+impl<I: Instances> Lease<I> {
+    pub fn instance(&mut self) -> &mut I::Instance {
+        &mut self.warm.instance
+    }
+
+    pub fn instances(&self) -> &I {
+        &self.pool.instances
+    }
+
+    /// The instance served its request: keep it for the next one, or retire
+    /// it if that was its share. Its turn is free after that.
+    pub async fn give_back(self) {
+        let Lease { pool, mut warm, _permit } = self;
+        warm.served += 1;
+        pool.keep_or_retire(warm).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// Instances that are numbers, counted as they are made and retired.
+    struct Numbers {
+        limits: Limits,
+        reuse_count: usize,
+        made: AtomicU64,
+        retired: Mutex<Vec<u64>>,
+        stopping: AtomicBool,
+    }
+
+    impl Instances for Numbers {
+        type Instance = u64;
+        fn component(&self) -> &str {
+            "numbers"
+        }
+        fn limits(&self) -> &Limits {
+            &self.limits
+        }
+        fn reuse_count(&self) -> usize {
+            self.reuse_count
+        }
+        fn is_stopping(&self) -> bool {
+            self.stopping.load(Ordering::SeqCst)
+        }
+        fn stop_all(&self) {
+            self.stopping.store(true, Ordering::SeqCst);
+        }
+        async fn instantiate(&self) -> Result<u64> {
+            Ok(self.made.fetch_add(1, Ordering::SeqCst))
+        }
+        async fn retire(&self, instance: u64, _deadline: Instant) {
+            self.retired.lock().unwrap().push(instance);
         }
     }
-}
 
-impl Turn {
-    /// Run `request` on an instance; resolves with the guest's response head
-    /// (its body may still be coming) or why there is none.
-    pub async fn handle(self, request: http::Request<WasiBody>) -> Result<http::Response<WasiBody>> {
-        let Turn { pool, permit } = self;
-        let mut warm = pool.instance().await?;
-        let deadline = Instant::now() + pool.instances.limits().request_timeout;
-        let (response_tx, response_rx) = oneshot::channel();
-        let response_tx: ResponseSender = Arc::new(Mutex::new(Some(response_tx)));
-        let store = &mut warm.live.store;
-        store.data_mut().set_deadline(Some(deadline));
-        let mut http = wasmtime_wasi_http::WasiHttpView::http(store.data_mut());
-        let guest_request =
-            http.new_incoming_request(Scheme::Http, request).map_err(anyhow::Error::from).context("passing the request to the guest")?;
-        let outparam = http
-            .new_response_outparam_from_callback({
-                let response_tx = response_tx.clone();
-                move |response| {
-                    let response = response.map_err(|code| anyhow!("the guest answered with the error {code:?}"));
-                    send(&response_tx, || response);
-                }
-            })
-            .map_err(anyhow::Error::from)
-            .context("passing the request to the guest")?;
-        tokio::spawn(async move {
-            let outcome = run_guest(&mut warm, guest_request, outparam, deadline).await;
-            match outcome {
-                Ok(()) => {
-                    send(&response_tx, || Err(anyhow!("the guest returned without setting a response")));
-                    warm.served += 1;
-                    pool.give_back(warm).await;
-                }
-                Err(error) => {
-                    let message = format!("{:#}", error.root_cause());
-                    if error.is::<Expired>() {
-                        eprintln!("fabricks: {}: instance {} was stopped at its request timeout", pool.instances.component(), warm.live.id);
-                        send(&response_tx, || Err(anyhow::Error::new(Expired)));
-                    } else {
-                        eprintln!(
-                            "fabricks: {}: instance {} was dropped after an error: {message}",
-                            pool.instances.component(),
-                            warm.live.id
-                        );
-                        send(&response_tx, || Err(anyhow!("the guest failed: {message}")));
-                    }
-                    drop(warm);
-                }
-            }
-            // Only now may another instance be made in this one's place.
-            drop(permit);
+    fn pool(max_instances: usize, reuse_count: usize) -> InstancePool<Numbers> {
+        let limits = Limits { idle_instance_timeout: Duration::from_secs(30), ..Limits::default() };
+        let numbers = Numbers { limits, reuse_count, made: AtomicU64::new(0), retired: Mutex::default(), stopping: AtomicBool::new(false) };
+        InstancePool::new(numbers, max_instances)
+    }
+
+    fn soon() -> tokio::time::Instant {
+        tokio::time::Instant::now() + Duration::from_millis(100)
+    }
+
+    async fn lease(pool: &InstancePool<Numbers>) -> Lease<Numbers> {
+        pool.turn(soon()).await.expect("a turn").take().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn no_more_instances_than_the_cap_and_a_freed_turn_goes_to_the_next_request() {
+        let pool = pool(2, 1000);
+        let mut first = lease(&pool).await;
+        let mut second = lease(&pool).await;
+        assert_eq!((*first.instance(), *second.instance()), (0, 1));
+        assert!(pool.turn(soon()).await.is_none(), "a third turn while two instances are busy");
+        let waiting = tokio::spawn({
+            let inner = pool.inner.clone();
+            async move { InstancePool { inner }.turn(tokio::time::Instant::now() + Duration::from_secs(5)).await.is_some() }
         });
-        response_rx.await.unwrap_or_else(|_| Err(anyhow!("the guest's task ended without an answer")))
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "the waiting request got a turn before one was free");
+        second.give_back().await;
+        assert!(waiting.await.unwrap(), "the waiting request got the freed turn");
+        first.give_back().await;
+        assert_eq!(pool.instances().made.load(Ordering::SeqCst), 2);
     }
-}
 
-/// Call the guest's handler on `warm`; past `deadline` it fails with [`Expired`].
-async fn run_guest(
-    warm: &mut WarmInstance,
-    request: wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostIncomingRequest>,
-    outparam: wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostResponseOutparam>,
-    deadline: Instant,
-) -> Result<()> {
-    let live = &mut warm.live;
-    by_deadline(live.proxy.wasi_http_incoming_handler().call_handle(&mut live.store, request, outparam), deadline).await
-}
-
-/// Await a guest call that must be done by `deadline` (the store's epoch
-/// deadline traps it then); past it, the call fails with [`Expired`].
-async fn by_deadline(call: impl Future<Output = wasmtime::Result<()>>, deadline: Instant) -> Result<()> {
-    match tokio::time::timeout_at((deadline + EXPIRY_MARGIN).into(), call).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) if Instant::now() >= deadline => Err(anyhow::Error::new(Expired)),
-        Ok(Err(trap)) => Err(anyhow::Error::from(trap)),
-        Err(_) => Err(anyhow::Error::new(Expired)),
+    #[tokio::test]
+    async fn the_most_recently_used_instance_serves_next() {
+        let pool = pool(2, 1000);
+        let first = lease(&pool).await;
+        let second = lease(&pool).await;
+        first.give_back().await;
+        second.give_back().await;
+        assert_eq!(*lease(&pool).await.instance(), 1);
     }
-}
 
-/// Answer the waiting request with what `response` makes, unless it was
-/// answered already. (Made only when needed: an error made for nothing
-/// still costs its allocation, and a backtrace when RUST_BACKTRACE is set.)
-fn send(response_tx: &ResponseSender, response: impl FnOnce() -> Result<http::Response<WasiBody>>) {
-    if let Some(tx) = response_tx.lock().unwrap().take() {
-        let _ = tx.send(response());
+    #[tokio::test]
+    async fn an_instance_that_served_its_share_is_retired_and_a_new_one_made() {
+        let pool = pool(1, 3);
+        for _ in 0..3 {
+            let mut lease = lease(&pool).await;
+            assert_eq!(*lease.instance(), 0);
+            lease.give_back().await;
+        }
+        assert_eq!(*pool.instances().retired.lock().unwrap(), vec![0]);
+        assert_eq!(*lease(&pool).await.instance(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lease_dropped_without_giving_back_drops_its_instance_and_frees_its_turn() {
+        let pool = pool(1, 1000);
+        let trapped = lease(&pool).await;
+        drop(trapped);
+        let mut next = lease(&pool).await;
+        assert_eq!(*next.instance(), 1, "the dropped instance was reused");
+        assert!(pool.instances().retired.lock().unwrap().is_empty(), "a dropped instance is not retired");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_instances_are_retired_after_the_idle_timeout() {
+        let pool = pool(2, 1000);
+        lease(&pool).await.give_back().await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert!(pool.instances().retired.lock().unwrap().is_empty(), "retired before its idle timeout");
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert_eq!(*pool.instances().retired.lock().unwrap(), vec![0]);
+    }
+
+    #[tokio::test]
+    async fn at_a_stop_idle_instances_retire_and_busy_ones_are_awaited() {
+        let pool = pool(2, 1000);
+        let busy = lease(&pool).await;
+        prewarmed(&pool).await;
+        let released = AtomicBool::new(false);
+        let stopping = async {
+            pool.retire_all().await;
+            pool.stop_all(Duration::from_secs(5)).await;
+            released.load(Ordering::SeqCst)
+        };
+        let give_back_later = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            released.store(true, Ordering::SeqCst);
+            drop(busy);
+        };
+        let (stopped_after_release, ()) = tokio::join!(stopping, give_back_later);
+        assert_eq!(*pool.instances().retired.lock().unwrap(), vec![1], "the idle instance retired");
+        assert!(pool.instances().is_stopping());
+        assert!(stopped_after_release, "stop_all returned with a guest still holding its turn");
+    }
+
+    async fn prewarmed(pool: &InstancePool<Numbers>) {
+        pool.prewarm().await.unwrap();
+        assert_eq!(pool.inner.warm.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn each_instance_draws_its_share_from_the_top_tenth_of_the_reuse_count() {
+        let state = RandomState::new();
+        let shares: Vec<usize> = (0..50u64).map(|n| jittered(1000, state.hash_one(n))).collect();
+        assert!(shares.iter().all(|&share| (900..=1000).contains(&share)), "{shares:?}");
+        assert!(shares.iter().any(|&share| share != shares[0]), "every instance drew the same share: {shares:?}");
+        assert_eq!(jittered(1, 12345), 1);
+        assert_eq!(jittered(9, u64::MAX), 9);
+        assert_eq!(jittered(10, 1), 9);
     }
 }

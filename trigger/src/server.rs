@@ -4,8 +4,9 @@
 //! on shutdown it stops accepting and lets in-flight requests finish.
 
 use crate::app::App;
+use crate::instances::{self, ComponentInstances, Expired};
 use crate::limits::ServerLimits;
-use crate::pool::{Expired, InstancePool};
+use crate::pool::{InstancePool, Instances};
 use crate::router::{RouteMatch, Router};
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -28,7 +29,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct Server {
     pub app: App,
     pub router: Router,
-    pub handlers: HashMap<String, InstancePool>,
+    pub handlers: HashMap<String, InstancePool<ComponentInstances>>,
     pub local_addr: SocketAddr,
     /// Permits for requests being handled (`ServerLimits::max_concurrent_requests`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
@@ -135,10 +136,7 @@ impl Server {
             Ok(request) => request,
             Err(error) => return plain(StatusCode::BAD_REQUEST, &format!("Bad Request: {error:#}\n")),
         };
-        // The pool enforces the timeout too (and drops the instance); this
-        // one decides what the client is told.
-        let timeout = limits.request_timeout;
-        let outcome = tokio::time::timeout(timeout, turn.handle(request)).await;
+        let outcome = instances::handle(turn, request).await;
         // The guest saw its body fail (cut off at the limit, or malformed):
         // whatever it answered, the client is told why.
         match body_fault.get() {
@@ -149,14 +147,15 @@ impl Server {
             _ => {}
         }
         match outcome {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) if error.downcast_ref::<Expired>().is_none() => {
-                eprintln!("fabricks: {}: request {path} failed: {error:#}", route.component);
-                plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
-            }
-            Ok(Err(_)) | Err(_) => {
+            Ok(response) => response,
+            Err(error) if error.is::<Expired>() => {
+                let timeout = limits.request_timeout;
                 eprintln!("fabricks: {}: request {path} produced no response within {timeout:?}; its instance is dropped", route.component);
                 plain(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout\n")
+            }
+            Err(error) => {
+                eprintln!("fabricks: {}: request {path} failed: {error:#}", route.component);
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
             }
         }
     }
