@@ -3,7 +3,7 @@
 
 mod support;
 
-use fabricks_trigger::manifest;
+use fabricks_builders::manifest;
 use std::path::Path;
 
 const CASES: &[&str] = &["flask", "everything", "nodejs", "wasm"];

@@ -44,3 +44,12 @@ export function incomingHandlerFor(userModule, exportName) {
     },
   };
 }
+
+// fabricks' own `lifecycle` export (adapters/wit/lifecycle.wit). Exporting
+// it says what this component is: an app written for a long-lived process,
+// so the host reuses its instances (and calls `retire` before dropping
+// one). There is nothing to shut down yet: the guest's `process` emits no
+// events ('exit', 'beforeExit'), so the app registered no handlers to run.
+export const lifecycle = {
+  retire() {},
+};

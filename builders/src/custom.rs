@@ -4,12 +4,26 @@
 
 use crate::fabrickfile::{CustomBuild, safe_relative};
 use crate::progress::Progress;
-use crate::{BuildContext, process};
+use crate::{BuildContext, Builder, process};
 use anyhow::{Result, bail};
 use std::path::Path;
 use std::process::Command;
 
-pub fn build(ctx: &BuildContext, custom: &CustomBuild, output: &Path, progress: &mut Progress) -> Result<()> {
+impl Builder for CustomBuild {
+    fn steps(&self) -> usize {
+        1
+    }
+
+    fn describe(&self) -> String {
+        "the app's own [build] command".to_string()
+    }
+
+    fn build(&self, ctx: &BuildContext, output: &Path, progress: &mut Progress) -> Result<()> {
+        build(ctx, self, output, progress)
+    }
+}
+
+fn build(ctx: &BuildContext, custom: &CustomBuild, output: &Path, progress: &mut Progress) -> Result<()> {
     let origin = ctx.spec.origin.display().to_string();
     let workdir = match &custom.workdir {
         Some(relative) => ctx.spec.dir.join(safe_relative(relative, &origin, "[build] workdir")?),

@@ -1,10 +1,12 @@
 //! fabricks builders: everything before a component exists.
 //!
-//! [`build`] takes a parsed [`Fabrickfile`], picks the builder for its source
-//! language, and writes `.fabricks/<name>.wasm` in the app directory. A
-//! content hash of every input (the app's files, the adapters, the WIT, the
-//! toolchain pins) is kept beside it; when nothing changed the whole build is
-//! skipped.
+//! A Fabrickfile or spin.toml becomes a [`project::Project`] (the manifest
+//! model); [`build`] takes each of its [`BuildSpec`]s, picks the [`Builder`]
+//! for its source language, and writes `.fabricks/<name>.wasm` in the app
+//! directory. A content hash of every input (the app's files, the adapters,
+//! the WIT, the toolchain pins) is kept beside it; when nothing changed the
+//! whole build is skipped. [`lock`] then writes the project as the locked
+//! app the trigger serves.
 
 pub mod adapters;
 pub mod app_files;
@@ -12,10 +14,14 @@ pub mod cache;
 pub mod convert;
 pub mod custom;
 pub mod fabrickfile;
+pub mod lock;
+pub mod manifest;
 pub mod nodejs;
 pub mod process;
 pub mod progress;
+pub mod project;
 pub mod python;
+pub mod reuse;
 pub mod toolchain;
 pub mod wit;
 
@@ -101,6 +107,20 @@ pub struct BuiltComponent {
     pub skipped: bool,
 }
 
+/// One way of turning an app into a component: a language fabricks
+/// builds. A new language is one more implementation (and its section in
+/// the Fabrickfile); what all builds share (the no-op check, the output
+/// folder, progress) is [`build`]'s, and the pieces builders reuse are in
+/// [`reuse`].
+pub trait Builder {
+    /// How many progress steps it reports.
+    fn steps(&self) -> usize;
+    /// What it builds with, for the first progress line ("python, flask").
+    fn describe(&self) -> String;
+    /// Write the component to `output` (by way of [`reuse::partial`]).
+    fn build(&self, ctx: &BuildContext, output: &Path, progress: &mut Progress) -> Result<()>;
+}
+
 /// What every builder gets.
 pub struct BuildContext<'a> {
     pub spec: &'a BuildSpec,
@@ -147,24 +167,15 @@ pub fn build(spec: &BuildSpec, options: &BuildOptions) -> Result<BuiltComponent>
     let _ = std::fs::remove_file(&stamp_path);
     let ctx = BuildContext { spec, cache_dir: cache::cache_dir(), work_dir: output_dir.join("build").join(&id) };
     let started = std::time::Instant::now();
-    match &spec.source {
-        AppSource::Python(app) => {
-            let mut progress = Progress::new(python::STEPS, options.quiet);
-            progress.say(&format!("fabricks: building {} from {} (python, {})", wasm.display(), spec.origin.display(), app.framework));
-            python::build(&ctx, app, &wasm, &mut progress)?;
-        }
-        AppSource::NodeJs(app) => {
-            let mut progress = Progress::new(nodejs::STEPS, options.quiet);
-            progress.say(&format!("fabricks: building {} from {} (nodejs, {})", wasm.display(), spec.origin.display(), app.framework));
-            nodejs::build(&ctx, app, &wasm, &mut progress)?;
-        }
-        AppSource::Custom(custom) => {
-            let mut progress = Progress::new(1, options.quiet);
-            progress.say(&format!("fabricks: building {} with the app's own command", wasm.display()));
-            custom::build(&ctx, custom, &wasm, &mut progress)?;
-        }
+    let builder: &dyn Builder = match &spec.source {
+        AppSource::Python(app) => app,
+        AppSource::NodeJs(app) => app,
+        AppSource::Custom(custom) => custom,
         AppSource::Wasm { .. } => unreachable!("handled above"),
-    }
+    };
+    let mut progress = Progress::new(builder.steps(), options.quiet);
+    progress.say(&format!("fabricks: building {} from {} ({})", wasm.display(), spec.origin.display(), builder.describe()));
+    builder.build(&ctx, &wasm, &mut progress)?;
     std::fs::write(&stamp_path, &fingerprint).with_context(|| format!("writing {}", stamp_path.display()))?;
     if !options.quiet {
         eprintln!("fabricks: built {} in {:.1} s", wasm.display(), started.elapsed().as_secs_f64());
@@ -191,7 +202,7 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
         hasher.update(name);
         hasher.update(text);
     }
-    if let AppSource::Python(_) = &spec.source {
+    if let AppSource::Python(_) | AppSource::NodeJs(_) = &spec.source {
         hasher.update(adapters::LIFECYCLE_WIT);
     }
     app_files::hash_into(&spec.dir, &mut hasher)?;

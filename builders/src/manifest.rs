@@ -2,10 +2,10 @@
 //! (unknown keys at the top level, in `[application]` and in
 //! `[component.<id>]` are errors; `[[trigger.<type>]]` tables take any keys
 //! but Spin's own `http` trigger takes only its four), then turned into an
-//! [`App`] for the subset fabricks serves.
+//! [`Project`], the manifest model, for the subset fabricks serves.
 
-use crate::app::{App, AppComponent, AppRoute, FileMount, TriggerType, framework_in};
-use crate::limits::ComponentLimits;
+use crate::BuildSpec;
+use crate::project::{Project, ProjectComponent, ProjectTrigger};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -130,22 +130,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
     Ok(manifest)
 }
 
-/// Load `<dir>/spin.toml` into the app model. Component sources and files
-/// resolve against `dir`.
-pub fn load(dir: &Path) -> Result<App> {
+/// Load `<dir>/spin.toml` into the manifest model. Component sources and
+/// files resolve against `dir`.
+pub fn load(dir: &Path) -> Result<Project> {
     let path = dir.join(FILE_NAME);
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let manifest = parse(&path, &text)?;
-    to_app(&manifest, dir, &path)
+    to_project(&manifest, dir, &path)
 }
 
-/// The app model of a parsed manifest; sources and files resolve against `dir`.
-pub fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
+/// The framework languages fabricks builds, each from a section of that name.
+const LANGUAGES: [&str; 2] = ["python", "nodejs"];
+
+/// The manifest model of a parsed manifest; sources and files resolve against `dir`.
+pub fn to_project(manifest: &Manifest, dir: &Path, path: &Path) -> Result<Project> {
     let file = path.display();
-    let mut routes = Vec::new();
-    let mut frameworks = BTreeMap::new();
-    let mut trigger_limits: BTreeMap<String, ComponentLimits> = BTreeMap::new();
-    for (trigger_type, kind) in [("fabricks", TriggerType::Fabricks), ("http", TriggerType::Http)] {
+    let mut triggers = Vec::new();
+    // Per component: its framework section, as (language, settings, label).
+    let mut frameworks: BTreeMap<String, (&str, toml::Table, String)> = BTreeMap::new();
+    for trigger_type in ["fabricks", "http"] {
         for (index, trigger) in manifest.trigger.get(trigger_type).into_iter().flatten().enumerate() {
             let component = match trigger.get("component") {
                 Some(toml::Value::String(id)) => id.clone(),
@@ -163,13 +166,11 @@ pub fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
             if !manifest.component.contains_key(&component) {
                 bail!("{file}: [[trigger.{trigger_type}]] names the component {component:?}, but there is no [component.{component}]");
             }
-            let table: serde_json::Map<String, serde_json::Value> = serde_json::to_value(trigger)?.as_object().cloned().unwrap_or_default();
-            if let Some(framework) = framework_in(&table, &format!("trigger.{trigger_type}")) {
-                frameworks.insert(component.clone(), framework);
+            if let Some((language, settings)) = framework_in(trigger) {
+                frameworks.insert(component.clone(), (language, settings, format!("[trigger.{trigger_type}.{language}]")));
             }
-            let limits = ComponentLimits::from_table(&table, &format!("{file}: [[trigger.{trigger_type}]] for {component:?}:"))?;
-            trigger_limits.insert(component.clone(), limits);
-            routes.push(AppRoute { component, route, trigger: kind });
+            let config = serde_json::to_value(trigger)?.as_object().cloned().unwrap_or_default();
+            triggers.push(ProjectTrigger { trigger_type: trigger_type.to_string(), component, route, config });
         }
     }
     for other in manifest.trigger.keys().filter(|t| *t != "fabricks" && *t != "http") {
@@ -184,46 +185,57 @@ pub fn to_app(manifest: &Manifest, dir: &Path, path: &Path) -> Result<App> {
                 "{file}: [component.{id}] source: only local files are supported by spin-fabricks up\n  fix: use `spin up` for remote sources, or download the component"
             ),
         };
-        let tool_table = component
-            .tool
-            .get("fabricks")
-            .and_then(|t| serde_json::to_value(t).ok())
-            .and_then(|v| v.as_object().cloned())
-            .unwrap_or_default();
-        let tool_settings = framework_in(&tool_table, &format!("component.{id}.tool.fabricks"));
-        let tool_limits = ComponentLimits::from_table(&tool_table, &format!("{file}: [component.{id}.tool.fabricks]"))?;
+        let mut tool = component.tool.get("fabricks").and_then(|t| t.as_table()).cloned().unwrap_or_default();
+        if let Some((language, settings)) = framework_in(&tool) {
+            frameworks.entry(id.clone()).or_insert((language, settings, format!("[component.{id}.tool.fabricks.{language}]")));
+        }
+        for language in LANGUAGES {
+            tool.remove(language);
+        }
         let mut files = Vec::new();
         for entry in &component.files {
             files.push(match entry {
-                FileEntry::Placement { source, destination } => FileMount {
-                    host: dir.join(inside(source, &file.to_string(), &format!("[component.{id}] files"))?),
-                    guest: destination.clone(),
-                },
+                FileEntry::Placement { source, destination } => {
+                    (dir.join(inside(source, &file.to_string(), &format!("[component.{id}] files"))?), destination.clone())
+                }
                 FileEntry::Pattern(pattern) if pattern.contains(['*', '?', '[']) => bail!(
                     "{file}: [component.{id}] files: the glob {pattern:?} is not supported by spin-fabricks up\n  fix: name a directory as {{ source = \"dir\", destination = \"/dir\" }}, or run under `spin up`"
                 ),
-                FileEntry::Pattern(relative) => FileMount {
-                    host: dir.join(inside(relative, &file.to_string(), &format!("[component.{id}] files"))?),
-                    guest: format!("/{}", relative.trim_start_matches("./")),
-                },
+                FileEntry::Pattern(relative) => (
+                    dir.join(inside(relative, &file.to_string(), &format!("[component.{id}] files"))?),
+                    format!("/{}", relative.trim_start_matches("./")),
+                ),
             });
         }
-        components.push(AppComponent {
+        let build = match frameworks.remove(id) {
+            Some((language, settings, label)) => {
+                Some(BuildSpec::from_framework_settings(id, path, source.clone(), language, &settings, &label)?)
+            }
+            None => None,
+        };
+        components.push(ProjectComponent {
             id: id.clone(),
             source,
+            build,
             environment: component.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            allowed_outbound_hosts: component.allowed_outbound_hosts.clone(),
             files,
-            framework: frameworks.remove(id).or(tool_settings),
-            limits: tool_limits.or(trigger_limits.remove(id).unwrap_or_default()),
+            allowed_outbound_hosts: component.allowed_outbound_hosts.clone(),
+            settings: serde_json::to_value(&tool)?.as_object().cloned().unwrap_or_default(),
         });
     }
-    Ok(App {
+    Ok(Project {
         name: manifest.application.name.clone(),
         version: manifest.application.version.clone().unwrap_or_default(),
+        origin: path.to_path_buf(),
         components,
-        routes,
+        triggers,
     })
+}
+
+/// The framework section of a trigger or tool table: the first of
+/// [`LANGUAGES`] that is a table there.
+fn framework_in(table: &toml::Table) -> Option<(&'static str, toml::Table)> {
+    LANGUAGES.into_iter().find_map(|language| table.get(language).and_then(|v| v.as_table()).map(|settings| (language, settings.clone())))
 }
 
 /// A relative path that stays inside the app directory.

@@ -4,16 +4,29 @@
 
 use crate::fabrickfile::NodeApp;
 use crate::progress::Progress;
+use crate::reuse::{self, StampedDir};
 use crate::toolchain::NodeToolchain;
-use crate::{BuildContext, adapters, app_files, process, wit};
+use crate::{BuildContext, Builder, adapters, app_files, process, wit};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::process::Command;
 
-pub const STEPS: usize = 4;
+impl Builder for NodeApp {
+    fn steps(&self) -> usize {
+        4
+    }
 
-pub fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Progress) -> Result<()> {
+    fn describe(&self) -> String {
+        format!("nodejs, {}", self.framework)
+    }
+
+    fn build(&self, ctx: &BuildContext, output: &Path, progress: &mut Progress) -> Result<()> {
+        build(ctx, self, output, progress)
+    }
+}
+
+fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Progress) -> Result<()> {
     let step = progress.step(&format!(
         "toolchain: componentize-js {}, esbuild {}",
         crate::toolchain::COMPONENTIZE_JS_VERSION,
@@ -36,7 +49,7 @@ pub fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Pr
     let adapter_dir = build_dir.join("adapter");
     adapters::write_node_package(&adapter_dir)?;
     let wit_dir = build_dir.join("wit");
-    wit::write_with_version(&wit_dir, wit::STARLINGMONKEY_WASI_VERSION)?;
+    wit::write_with_lifecycle(&wit_dir, wit::STARLINGMONKEY_WASI_VERSION)?;
     let settings = serde_json::json!({
         "toolchainDir": toolchain.dir(),
         "buildDir": build_dir,
@@ -47,8 +60,8 @@ pub fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Pr
         "handler": app.handler,
         "framework": app.framework,
         "witDir": wit_dir,
-        "world": format!("wasi:http/proxy@{}", wit::STARLINGMONKEY_WASI_VERSION),
-        "output": output.with_extension("wasm.partial"),
+        "world": wit::NODE_WORLD,
+        "output": reuse::partial(output),
     });
     let settings_path = build_dir.join("build-settings.json");
     std::fs::write(&settings_path, serde_json::to_string_pretty(&settings)?).context("writing the build settings")?;
@@ -64,10 +77,7 @@ pub fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Pr
     if !result.status.success() {
         bail!("{}: building the Node.js component failed:\n{}", ctx.spec.origin.display(), process::tail(&result, 40));
     }
-    std::fs::rename(output.with_extension("wasm.partial"), output)
-        .with_context(|| format!("moving the component to {}", output.display()))?;
-    let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
-    step.done(&format!("{} ({:.1} MB)", output.display(), size as f64 / 1e6));
+    step.done(&reuse::publish(output)?);
     Ok(())
 }
 
@@ -86,15 +96,11 @@ fn install_dependencies(app_dir: &Path, deps_dir: &Path) -> Result<String> {
         }
         hasher.update([0]);
     }
-    let stamp = format!("{:x}", hasher.finalize());
-    let stamp_path = deps_dir.join(".fabricks-deps");
-    if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+    let installed = StampedDir::new(deps_dir, ".fabricks-deps", format!("{:x}", hasher.finalize()));
+    if installed.is_current() {
         return Ok("unchanged since the last build".into());
     }
-    if deps_dir.exists() {
-        std::fs::remove_dir_all(deps_dir).with_context(|| format!("clearing {}", deps_dir.display()))?;
-    }
-    std::fs::create_dir_all(deps_dir).with_context(|| format!("creating {}", deps_dir.display()))?;
+    installed.clear()?;
     std::fs::copy(&manifest, deps_dir.join("package.json")).context("copying package.json")?;
     let command = if lock.is_file() {
         std::fs::copy(&lock, deps_dir.join("package-lock.json")).context("copying package-lock.json")?;
@@ -106,6 +112,6 @@ fn install_dependencies(app_dir: &Path, deps_dir: &Path) -> Result<String> {
         Command::new("npm").args([command, "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(deps_dir),
         &format!("installing the app's npm dependencies (npm {command})"),
     )?;
-    std::fs::write(&stamp_path, stamp).context("recording the installed dependencies")?;
+    installed.record()?;
     Ok(format!("installed with npm {command}"))
 }

@@ -4,8 +4,9 @@
 
 use crate::fabrickfile::{PythonApp, PythonInterface};
 use crate::progress::Progress;
+use crate::reuse::{self, StampedDir};
 use crate::toolchain::PythonToolchain;
-use crate::{BuildContext, adapters, app_files, process, wit};
+use crate::{BuildContext, Builder, adapters, app_files, process, wit};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -18,12 +19,24 @@ const GUEST_PYTHON_VERSION: &str = "3.14";
 /// (the guest cannot load them), so any architecture would do.
 const WHEEL_PLATFORMS: &[&str] = &["manylinux2014_x86_64", "manylinux_2_28_x86_64"];
 
-pub const STEPS: usize = 4;
-
 /// How the entry module marks an explanation for the user on stderr.
 const ERROR_MARKER: &str = "fabricks-error: ";
 
-pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Progress) -> Result<()> {
+impl Builder for PythonApp {
+    fn steps(&self) -> usize {
+        4
+    }
+
+    fn describe(&self) -> String {
+        format!("python, {}", self.framework)
+    }
+
+    fn build(&self, ctx: &BuildContext, output: &Path, progress: &mut Progress) -> Result<()> {
+        build(ctx, self, output, progress)
+    }
+}
+
+fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Progress) -> Result<()> {
     let step = progress.step(&format!("toolchain: componentize-py {}", crate::toolchain::COMPONENTIZE_PY_VERSION));
     let (toolchain, installed) = PythonToolchain::provision(&ctx.cache_dir)?;
     step.done(if installed { "installed into the cache" } else { "cached" });
@@ -48,11 +61,11 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
     std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &deps_dir, &deps.stripped)?)
         .context("writing the entry module")?;
     let wit_dir = build_dir.join("wit");
-    wit::write_with_lifecycle(&wit_dir)?;
+    wit::write_with_lifecycle(&wit_dir, wit::WASI_HTTP_VERSION)?;
     step.done(&format!("{staged} app files; entry serves {}:{} ({})", app.module, app.attribute, app.framework));
 
     let step = progress.step("componentize-py: snapshotting the interpreter with the app loaded");
-    let partial = output.with_extension("wasm.partial");
+    let partial = reuse::partial(output);
     let mut command = Command::new(toolchain.componentize_py());
     command
         .arg("-d")
@@ -83,9 +96,7 @@ pub fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut 
         }
         bail!("componentize-py could not build the component:\n{}", process::tail(&result, 40));
     }
-    std::fs::rename(&partial, output).with_context(|| format!("moving the component to {}", output.display()))?;
-    let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
-    step.done(&format!("{} ({:.1} MB)", output.display(), size as f64 / 1e6));
+    step.done(&reuse::publish(output)?);
     Ok(())
 }
 
@@ -168,17 +179,13 @@ fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Requir
     hasher.update(GUEST_PYTHON_VERSION);
     hasher.update(WHEEL_PLATFORMS.join(","));
     hasher.update(&text);
-    let stamp = format!("{:x}", hasher.finalize());
-
-    if std::fs::read_to_string(deps_dir.join(STAMP)).is_ok_and(|s| s == stamp) {
+    let vendored = StampedDir::new(deps_dir, STAMP, format!("{:x}", hasher.finalize()));
+    if vendored.is_current() {
         let stripped =
             std::fs::read_to_string(deps_dir.join(STRIPPED)).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
         return Ok(Vendored { packages: count_distributions(deps_dir), reused: true, stripped });
     }
-    if deps_dir.exists() {
-        std::fs::remove_dir_all(deps_dir).with_context(|| format!("clearing {}", deps_dir.display()))?;
-    }
-    std::fs::create_dir_all(deps_dir).with_context(|| format!("creating {}", deps_dir.display()))?;
+    vendored.clear()?;
 
     let mut stripped = BTreeMap::new();
     if let Some(requirements) = requirements.filter(|_| !text.trim().is_empty()) {
@@ -212,7 +219,7 @@ fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Requir
         let _ = std::fs::remove_dir_all(deps_dir.join("bin"));
     }
     std::fs::write(deps_dir.join(STRIPPED), serde_json::to_string(&stripped)?).context("recording the stripped modules")?;
-    std::fs::write(deps_dir.join(STAMP), stamp).context("recording the vendored requirements")?;
+    vendored.record()?;
     Ok(Vendored { packages: count_distributions(deps_dir), reused: false, stripped })
 }
 

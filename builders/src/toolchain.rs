@@ -22,33 +22,24 @@ impl PythonToolchain {
     pub fn provision(cache: &Path) -> Result<(Self, bool)> {
         let venv = cache.join("toolchains").join(format!("componentize-py-{COMPONENTIZE_PY_VERSION}"));
         let toolchain = PythonToolchain { venv };
-        let ready_marker = toolchain.venv.join(".fabricks-ready");
-        if ready_marker.is_file() && toolchain.componentize_py().is_file() {
-            return Ok((toolchain, false));
-        }
-        let python = find_python()?;
-        if toolchain.venv.exists() {
-            // A half-made venv from an interrupted install.
-            std::fs::remove_dir_all(&toolchain.venv)
-                .with_context(|| format!("removing the unfinished toolchain at {}", toolchain.venv.display()))?;
-        }
-        std::fs::create_dir_all(toolchain.venv.parent().unwrap())
-            .with_context(|| format!("creating the cache directory {}", cache.display()))?;
-        process::run(
-            Command::new(&python).args(["-m", "venv"]).arg(&toolchain.venv),
-            &format!(
-                "creating a Python venv for componentize-py at {} (if this says ensurepip is missing, install your system's python3-venv package)",
-                toolchain.venv.display()
-            ),
-        )?;
-        process::run(
-            Command::new(toolchain.python())
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-                .arg(format!("componentize-py=={COMPONENTIZE_PY_VERSION}")),
-            &format!("installing componentize-py {COMPONENTIZE_PY_VERSION} from PyPI"),
-        )?;
-        std::fs::write(&ready_marker, COMPONENTIZE_PY_VERSION).with_context(|| format!("writing {}", ready_marker.display()))?;
-        Ok((toolchain, true))
+        let installed = crate::reuse::provision(&toolchain.venv, COMPONENTIZE_PY_VERSION, |venv| {
+            let python = find_python()?;
+            process::run(
+                Command::new(&python).args(["-m", "venv"]).arg(venv),
+                &format!(
+                    "creating a Python venv for componentize-py at {} (if this says ensurepip is missing, install your system's python3-venv package)",
+                    venv.display()
+                ),
+            )?;
+            process::run(
+                Command::new(toolchain.python())
+                    .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                    .arg(format!("componentize-py=={COMPONENTIZE_PY_VERSION}")),
+                &format!("installing componentize-py {COMPONENTIZE_PY_VERSION} from PyPI"),
+            )?;
+            Ok(())
+        })?;
+        Ok((toolchain, installed))
     }
 
     pub fn python(&self) -> PathBuf {
@@ -111,22 +102,16 @@ impl NodeToolchain {
         let pins = format!("{:x}", sha2::Sha256::digest(manifest_text.as_bytes()));
         let dir = cache.join("toolchains").join(format!("nodejs-componentize-js-{COMPONENTIZE_JS_VERSION}-{}", &pins[..12]));
         let toolchain = NodeToolchain { dir };
-        let ready_marker = toolchain.dir.join(".fabricks-ready");
-        if ready_marker.is_file() {
-            return Ok((toolchain, false));
-        }
-        if toolchain.dir.exists() {
-            std::fs::remove_dir_all(&toolchain.dir)
-                .with_context(|| format!("removing the unfinished toolchain at {}", toolchain.dir.display()))?;
-        }
-        std::fs::create_dir_all(&toolchain.dir).with_context(|| format!("creating {}", toolchain.dir.display()))?;
-        std::fs::write(toolchain.dir.join("package.json"), &manifest_text).context("writing the toolchain's package.json")?;
-        process::run(
-            Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&toolchain.dir),
-            &format!("installing componentize-js {COMPONENTIZE_JS_VERSION} and esbuild {ESBUILD_VERSION} from npm"),
-        )?;
-        std::fs::write(&ready_marker, COMPONENTIZE_JS_VERSION).with_context(|| format!("writing {}", ready_marker.display()))?;
-        Ok((toolchain, true))
+        let installed = crate::reuse::provision(&toolchain.dir, COMPONENTIZE_JS_VERSION, |dir| {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::write(dir.join("package.json"), &manifest_text).context("writing the toolchain's package.json")?;
+            process::run(
+                Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(dir),
+                &format!("installing componentize-js {COMPONENTIZE_JS_VERSION} and esbuild {ESBUILD_VERSION} from npm"),
+            )?;
+            Ok(())
+        })?;
+        Ok((toolchain, installed))
     }
 
     pub fn dir(&self) -> &Path {

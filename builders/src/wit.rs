@@ -22,25 +22,26 @@ pub const WIT_FILES: &[(&str, &str)] = &[
 /// The WASI version of that WIT (`package wasi:http@0.2.12;`).
 pub const WASI_HTTP_VERSION: &str = "0.2.12";
 
-/// Write the WIT files into `dir` (a `wit` folder with its `deps`).
-pub fn write_to(dir: &Path) -> Result<()> {
-    crate::adapters::write_files(dir, WIT_FILES.iter().map(|&(relative, text)| (relative, text.to_string())))
-}
-
 /// The world Python components target: `wasi:http/proxy` and fabricks'
 /// `lifecycle` export (adapters/wit/lifecycle.wit), which other hosts ignore.
 pub const PYTHON_WORLD: &str = "fabricks:app/python@0.1.0";
 
-/// Write the WIT files into `dir`, with fabricks' own package and the
-/// [`PYTHON_WORLD`] in it.
-pub fn write_with_lifecycle(dir: &Path) -> Result<()> {
-    write_to(dir)?;
-    let world = format!(
-        "package fabricks:app@0.1.0;\n\nworld python {{\n    include wasi:http/proxy@{WASI_HTTP_VERSION};\n    export lifecycle;\n}}\n"
-    );
+/// The same for Node.js components, on the WASI version componentize-js
+/// implements ([`STARLINGMONKEY_WASI_VERSION`]).
+pub const NODE_WORLD: &str = "fabricks:app/node@0.1.0";
+
+/// Write the WIT files into `dir` with every WASI version rewritten to
+/// `wasi_version`, and fabricks' own package, whose worlds ([`PYTHON_WORLD`],
+/// [`NODE_WORLD`]) include `wasi:http/proxy` of that version and export
+/// `lifecycle`: a component that exports it is an app written for a
+/// long-lived process, whose instances the host reuses and retires.
+pub fn write_with_lifecycle(dir: &Path, wasi_version: &str) -> Result<()> {
+    write_with_version(dir, wasi_version)?;
+    let world = |name: &str| format!("world {name} {{\n    include wasi:http/proxy@{wasi_version};\n    export lifecycle;\n}}\n");
+    let worlds = format!("package fabricks:app@0.1.0;\n\n{}\n{}", world("python"), world("node"));
     crate::adapters::write_files(
         dir,
-        [("deps/fabricks-app/lifecycle.wit", crate::adapters::LIFECYCLE_WIT.to_string()), ("deps/fabricks-app/python.wit", world)],
+        [("deps/fabricks-app/lifecycle.wit", crate::adapters::LIFECYCLE_WIT.to_string()), ("deps/fabricks-app/worlds.wit", worlds)],
     )
 }
 

@@ -1,6 +1,6 @@
 //! Routes and a path from the input (first line: the path; the rest: routes).
 #![no_main]
-use fabricks_trigger::{AppRoute, TriggerType, router::Router};
+use fabricks_trigger::{AppRoute, router::Router};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let path = lines.next().unwrap_or("/");
     let routes: Vec<AppRoute> = lines
         .enumerate()
-        .map(|(i, route)| AppRoute { component: format!("c{i}"), route: route.to_string(), trigger: TriggerType::Http })
+        .map(|(i, route)| AppRoute { component: format!("c{i}"), route: route.to_string() })
         .collect();
     let router = Router::new(&routes);
     let _ = router.route(path);

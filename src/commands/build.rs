@@ -33,17 +33,15 @@ pub struct BuildArgs {
 
 pub fn run(args: BuildArgs) -> Result<()> {
     let options = BuildOptions { force: args.force, quiet: args.quiet };
-    let file = project::locate(&args.dir, args.component.is_some())?;
-    let mut specs = project::build_specs(&file)?;
-    if let Some(id) = &args.component {
-        specs.retain(|spec| &spec.id == id);
-        if specs.is_empty() {
-            bail!(
-                "{}: no component {id:?} with fabricks settings\n  fix: name a component whose trigger has a python or nodejs section (see `spin fabricks convert`)",
-                args.dir.display()
-            );
-        }
+    let project = fabricks_builders::project::locate(&args.dir, args.component.is_some())?;
+    project::check(&project)?;
+    let specs: Vec<_> = project.build_specs().filter(|spec| args.component.as_ref().is_none_or(|id| &spec.id == id)).collect();
+    if let (Some(id), true) = (&args.component, specs.is_empty()) {
+        bail!(
+            "{}: no component {id:?} with fabricks settings\n  fix: name a component whose trigger has a python or nodejs section (see `spin fabricks convert`)",
+            args.dir.display()
+        );
     }
-    project::build_all(&specs, &options, &EngineSettings::default(), true)?;
+    project::build_all(specs, &options, &EngineSettings::default(), true)?;
     Ok(())
 }

@@ -59,7 +59,7 @@ fn package(args: PackageArgs) -> Result<()> {
             "packages": [{
                 "os": os,
                 "arch": arch,
-                "url": file_url(&tarball),
+                "url": fabricks_builders::lock::file_url(&tarball),
                 "sha256": digest,
             }],
         });
@@ -112,17 +112,4 @@ fn write_tarball(binary: &Path, name: &str, tarball: &Path) -> Result<()> {
     builder.append_data(&mut header, name, &mut executable).context("writing the tarball")?;
     builder.into_inner()?.finish().context("finishing the tarball")?;
     Ok(())
-}
-
-/// `file:///abs/path`, percent-encoding what a URL path cannot hold.
-fn file_url(path: &Path) -> String {
-    let mut url = String::from("file://");
-    for byte in path.to_string_lossy().bytes() {
-        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
-            url.push(byte as char);
-        } else {
-            url.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    url
 }

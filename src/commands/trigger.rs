@@ -96,7 +96,7 @@ pub fn run(cli: TriggerCli) -> Result<()> {
 
     let locked_url = std::env::var("SPIN_LOCKED_URL")
         .context("SPIN_LOCKED_URL is not set: trigger-fabricks is started by `spin up`, which sets it\n  fix: run `spin up` in the app directory, or `spin fabricks up` to serve without Spin")?;
-    let app = fabricks_trigger::lock::load(&locked_url, "fabricks")?;
+    let app = fabricks_trigger::lock::load(&locked_url, &["fabricks"])?;
     if app.routes.is_empty() {
         bail!("the locked app {locked_url} has no [[trigger.fabricks]] routes");
     }

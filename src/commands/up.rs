@@ -1,6 +1,6 @@
 //! `spin-fabricks up [DIR]`: build what changed, then serve.
 
-use super::project::{self, AppFile};
+use super::project;
 use super::serve_args::ServeArgs;
 use anyhow::Result;
 use clap::Args;
@@ -32,11 +32,11 @@ pub struct UpArgs {
 pub fn run(args: UpArgs) -> Result<()> {
     let options = BuildOptions { force: args.force, quiet: args.quiet };
     let serve_options = args.serve.serve_options()?;
-    let file: AppFile = project::locate(&args.dir, false)?;
-    let specs = project::build_specs(&file)?;
+    let project = fabricks_builders::project::locate(&args.dir, false)?;
+    project::check(&project)?;
     // No separate precompile: serving loads each component from the
     // compiled-code cache, compiling (and caching) it there on a miss.
-    let built = project::build_all(&specs, &options, &args.serve.engine(), false)?;
-    let app = project::app_model(file, &built)?;
+    project::build_all(project.build_specs(), &options, &args.serve.engine(), false)?;
+    let app = project::locked(&project)?;
     fabricks_trigger::workers::serve(app, serve_options, args.serve.workers())
 }

@@ -2,7 +2,6 @@
 //! memory an instance may use, how many requests an instance serves, how long
 //! an idle instance is kept.
 
-use crate::app::AppComponent;
 use std::time::Duration;
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -13,7 +12,7 @@ pub struct Limits {
     /// Linear-memory bytes one instance may grow to (`None`: the engine's maximum).
     pub max_instance_memory: Option<usize>,
     /// Requests one instance serves before it is retired (1: fresh per
-    /// request). `None`: by kind of app, see [`Limits::reuse_count_for`].
+    /// request). `None`: by kind of app, see [`Limits::reuse_count`].
     pub max_instance_reuse_count: Option<usize>,
     /// An instance idle this long is retired.
     pub idle_instance_timeout: Duration,
@@ -33,16 +32,17 @@ pub const MAX_INSTANCES: usize = 1000;
 /// while the other runs.
 pub const DEFAULT_MAX_INSTANCES: usize = 2;
 
-/// How many requests a warm instance of a framework app serves in sequence
-/// (like gunicorn's `max_requests`).
-pub const FRAMEWORK_REUSE_COUNT: usize = 1000;
+/// How many requests a warm instance of an app written for a long-lived
+/// process serves in sequence (like gunicorn's `max_requests`).
+pub const LONG_LIVED_REUSE_COUNT: usize = 1000;
 
 impl Limits {
-    /// Framework apps (WSGI, ASGI, Express, ...) are written for long-lived
-    /// processes: their instances are reused. A plain component gets a fresh
+    /// Apps written for a long-lived process (WSGI, ASGI, Express, ...: the
+    /// components that export fabricks' `lifecycle`, so that they can be
+    /// retired) get their instances reused. A plain component gets a fresh
     /// instance per request, as under Spin and `wasmtime serve`.
-    pub fn reuse_count_for(&self, component: &AppComponent) -> usize {
-        self.max_instance_reuse_count.unwrap_or(if component.framework.is_some() { FRAMEWORK_REUSE_COUNT } else { 1 })
+    pub fn reuse_count(&self, long_lived: bool) -> usize {
+        self.max_instance_reuse_count.unwrap_or(if long_lived { LONG_LIVED_REUSE_COUNT } else { 1 })
     }
 }
 

@@ -1,8 +1,9 @@
-//! Spin's locked app (`spin.lock`, JSON), as `spin up` hands it to a trigger
-//! plugin through `SPIN_LOCKED_URL`: turned into an [`App`] holding the
-//! triggers of one type.
+//! Spin's locked app (`spin.lock`, JSON), the only thing the trigger reads:
+//! as `spin up` hands it to a trigger plugin through `SPIN_LOCKED_URL`, or as
+//! fabricks' own `up` makes it from a Fabrickfile or spin.toml. Turned into
+//! an [`App`] holding the routes of the trigger types served.
 
-use crate::app::{App, AppComponent, AppRoute, FileMount, TriggerType, framework_in};
+use crate::app::{App, AppComponent, AppRoute, FileMount};
 use crate::limits::ComponentLimits;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -65,15 +66,21 @@ pub struct LockedFile {
     pub path: String,
 }
 
-/// Read the lock a `file://` URL names and keep the triggers of `trigger_type`.
-pub fn load(locked_url: &str, trigger_type: &str) -> Result<App> {
+/// Read the lock a `file://` URL names and keep the routes of `trigger_types`.
+pub fn load(locked_url: &str, trigger_types: &[&str]) -> Result<App> {
     let path = file_url_to_path(locked_url).with_context(|| format!("SPIN_LOCKED_URL={locked_url}"))?;
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading the locked app {}", path.display()))?;
     let lock: LockedApp = serde_json::from_str(&text).with_context(|| format!("{} is not a Spin locked app", path.display()))?;
-    to_app(&lock, trigger_type).with_context(|| format!("loading the locked app {}", path.display()))
+    to_app(&lock, trigger_types).with_context(|| format!("loading the locked app {}", path.display()))
 }
 
-pub fn to_app(lock: &LockedApp, trigger_type: &str) -> Result<App> {
+/// A locked app given as JSON (fabricks' own `up` makes it in memory).
+pub fn from_json(lock: serde_json::Value, trigger_types: &[&str]) -> Result<App> {
+    let lock: LockedApp = serde_json::from_value(lock).context("not a Spin locked app")?;
+    to_app(&lock, trigger_types)
+}
+
+pub fn to_app(lock: &LockedApp, trigger_types: &[&str]) -> Result<App> {
     if lock.spin_lock_version > MAX_LOCK_VERSION {
         bail!(
             "spin_lock_version {} is newer than this fabricks understands (at most {MAX_LOCK_VERSION})\n  fix: upgrade the fabricks plugin",
@@ -91,10 +98,15 @@ pub fn to_app(lock: &LockedApp, trigger_type: &str) -> Result<App> {
         );
     }
 
+    // Messages name the manifest the lock was made from, where it says.
+    let origin = lock.metadata.get("origin").and_then(|o| o.as_str()).and_then(|url| file_url_to_path(url).ok());
+    let place = |table: String| match &origin {
+        Some(path) => format!("{}: {table}", path.display()),
+        None => table,
+    };
     let mut routes = Vec::new();
-    let mut frameworks = BTreeMap::new();
     let mut trigger_limits: BTreeMap<String, ComponentLimits> = BTreeMap::new();
-    for trigger in lock.triggers.iter().filter(|t| t.trigger_type == trigger_type) {
+    for trigger in lock.triggers.iter().filter(|t| trigger_types.contains(&t.trigger_type.as_str())) {
         let component = trigger
             .trigger_config
             .get("component")
@@ -107,13 +119,9 @@ pub fn to_app(lock: &LockedApp, trigger_type: &str) -> Result<App> {
             .and_then(|r| r.as_str())
             .with_context(|| format!("trigger {:?} has no route", trigger.id))?
             .to_string();
-        if let Some(framework) = framework_in(&trigger.trigger_config, "trigger_config") {
-            frameworks.insert(component.clone(), framework);
-        }
-        trigger_limits
-            .insert(component.clone(), ComponentLimits::from_table(&trigger.trigger_config, &format!("trigger {:?}:", trigger.id))?);
-        let kind = if trigger_type == "http" { TriggerType::Http } else { TriggerType::Fabricks };
-        routes.push(AppRoute { component, route, trigger: kind });
+        let table = place(format!("[[trigger.{}]] for {component:?}:", trigger.trigger_type));
+        trigger_limits.insert(component.clone(), ComponentLimits::from_table(&trigger.trigger_config, &table)?);
+        routes.push(AppRoute { component, route });
     }
 
     let mut components = Vec::new();
@@ -145,19 +153,23 @@ pub fn to_app(lock: &LockedApp, trigger_type: &str) -> Result<App> {
             .and_then(|h| h.as_array())
             .map(|hosts| hosts.iter().filter_map(|h| h.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
+        // fabricks' own per-component settings, then the trigger's, which win.
+        let own = match component.metadata.get("fabricks").and_then(|t| t.as_object()) {
+            Some(table) => ComponentLimits::from_table(table, &place(format!("[component.{}.tool.fabricks]", component.id)))?,
+            None => ComponentLimits::default(),
+        };
         components.push(AppComponent {
             id: component.id.clone(),
             source,
             environment: component.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             allowed_outbound_hosts,
             files,
-            framework: frameworks.remove(&component.id),
-            limits: trigger_limits.remove(&component.id).unwrap_or_default(),
+            limits: own.or(trigger_limits.remove(&component.id).unwrap_or_default()),
         });
     }
     for route in &routes {
         if !components.iter().any(|c| c.id == route.component) {
-            bail!("a {trigger_type} trigger names the component {:?}, which the locked app does not contain", route.component);
+            bail!("a trigger names the component {:?}, which the locked app does not contain", route.component);
         }
     }
 
@@ -225,7 +237,7 @@ mod tests {
                     {"id": "b", "source": {"content_type": "application/wasm", "source": "file:///app/b.wasm"}}
                 ]
             })),
-            "fabricks",
+            &["fabricks"],
         )
         .unwrap();
         assert_eq!((app.name.as_str(), app.version.as_str()), ("two", "2.0.0"));
@@ -234,18 +246,35 @@ mod tests {
         assert_eq!(a.environment, vec![("K".to_string(), "V".to_string())]);
         assert_eq!(a.files, vec![FileMount { host: "/tmp/w/assets/a".into(), guest: "/".into() }]);
         assert_eq!(a.allowed_outbound_hosts, vec!["https://x.example".to_string()]);
-        assert_eq!(a.framework.as_ref().unwrap().language, "python");
+    }
+
+    #[test]
+    fn a_components_own_settings_give_way_to_its_triggers_and_errors_name_the_manifest() {
+        let json = |timeout: serde_json::Value| {
+            lock(serde_json::json!({
+                "spin_lock_version": 0,
+                "metadata": {"name": "x", "origin": "file:///app/spin.toml"},
+                "triggers": [{"id": "t", "trigger_type": "http", "trigger_config": {"component": "a", "route": "/...", "request_timeout": 3}}],
+                "components": [{"id": "a", "source": {"source": "file:///app/a.wasm"},
+                                "metadata": {"fabricks": {"request_timeout": timeout, "max_request_body_size": "1k"}}}]
+            }))
+        };
+        let app = to_app(&json(serde_json::json!(9)), &["fabricks", "http"]).unwrap();
+        assert_eq!(app.components[0].limits.request_timeout, Some(std::time::Duration::from_secs(3)));
+        assert_eq!(app.components[0].limits.max_request_body, Some(1024));
+        let e = to_app(&json(serde_json::json!("soon")), &["http"]).unwrap_err().to_string();
+        assert!(e.starts_with("/app/spin.toml: [component.a.tool.fabricks] request_timeout"), "{e}");
     }
 
     #[test]
     fn unsupported_host_requirements_and_newer_locks_are_refused() {
         let e = to_app(
             &lock(serde_json::json!({"spin_lock_version": 1, "host_requirements": {"local_service_chaining": "required"}})),
-            "fabricks",
+            &["fabricks"],
         )
         .unwrap_err();
         assert!(e.to_string().contains("local_service_chaining"), "{e}");
-        let e = to_app(&lock(serde_json::json!({"spin_lock_version": 2})), "fabricks").unwrap_err();
+        let e = to_app(&lock(serde_json::json!({"spin_lock_version": 2})), &["fabricks"]).unwrap_err();
         assert!(e.to_string().contains("newer"), "{e}");
     }
 }

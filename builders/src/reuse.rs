@@ -1,0 +1,120 @@
+//! What every builder does to keep work between builds and never leave a
+//! half-made result behind: folders reused while a stamp of their inputs is
+//! unchanged, toolchains installed once behind a ready marker, and outputs
+//! written to a partial file then moved into place.
+
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+
+/// A folder filled from some inputs, kept while a stamp of them (a hash)
+/// is unchanged. The stamp is written last, so an interrupted fill is
+/// redone.
+pub struct StampedDir {
+    dir: PathBuf,
+    stamp_file: PathBuf,
+    stamp: String,
+}
+
+impl StampedDir {
+    /// `dir`, whose contents came from inputs whose hash is `stamp`; the
+    /// stamp is kept in `dir/stamp_name`.
+    pub fn new(dir: &Path, stamp_name: &str, stamp: String) -> Self {
+        StampedDir { dir: dir.to_path_buf(), stamp_file: dir.join(stamp_name), stamp }
+    }
+
+    /// Whether the folder holds what these inputs make.
+    pub fn is_current(&self) -> bool {
+        std::fs::read_to_string(&self.stamp_file).is_ok_and(|s| s == self.stamp)
+    }
+
+    /// Empty the folder (creating it) for a new fill.
+    pub fn clear(&self) -> Result<()> {
+        if self.dir.exists() {
+            std::fs::remove_dir_all(&self.dir).with_context(|| format!("clearing {}", self.dir.display()))?;
+        }
+        std::fs::create_dir_all(&self.dir).with_context(|| format!("creating {}", self.dir.display()))
+    }
+
+    /// The fill is complete.
+    pub fn record(&self) -> Result<()> {
+        std::fs::write(&self.stamp_file, &self.stamp).with_context(|| format!("writing {}", self.stamp_file.display()))
+    }
+}
+
+/// A toolchain folder in the cache: `install` fills it once; a marker
+/// written after that says it is ready. A folder without the marker is
+/// what an interrupted install left: it is removed and installed again.
+/// Returns whether it was installed now.
+pub fn provision(dir: &Path, version: &str, install: impl FnOnce(&Path) -> Result<()>) -> Result<bool> {
+    let ready = dir.join(".fabricks-ready");
+    if ready.is_file() {
+        return Ok(false);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing the unfinished toolchain at {}", dir.display()))?;
+    }
+    let parent = dir.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).with_context(|| format!("creating the cache directory {}", parent.display()))?;
+    install(dir)?;
+    std::fs::write(&ready, version).with_context(|| format!("writing {}", ready.display()))?;
+    Ok(true)
+}
+
+/// Where a tool writes a component before [`publish`] moves it into place.
+pub fn partial(output: &Path) -> PathBuf {
+    output.with_extension("wasm.partial")
+}
+
+/// Move the finished component from [`partial`] to `output`; says what was
+/// written, with its size.
+pub fn publish(output: &Path) -> Result<String> {
+    std::fs::rename(partial(output), output).with_context(|| format!("moving the component to {}", output.display()))?;
+    let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
+    Ok(format!("{} ({:.1} MB)", output.display(), size as f64 / 1e6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("fabricks-reuse-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_stamped_dir_is_current_only_once_recorded_with_the_same_stamp() {
+        let dir = scratch("stamped");
+        let deps = StampedDir::new(&dir, ".stamp", "one".into());
+        assert!(!deps.is_current());
+        deps.clear().unwrap();
+        std::fs::write(dir.join("file"), "x").unwrap();
+        assert!(!deps.is_current(), "current before the fill was recorded");
+        deps.record().unwrap();
+        assert!(deps.is_current());
+        assert!(!StampedDir::new(&dir, ".stamp", "two".into()).is_current());
+        deps.clear().unwrap();
+        assert!(!dir.join("file").exists() && !deps.is_current());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_toolchain_is_installed_once_and_an_interrupted_install_is_redone() {
+        let dir = scratch("toolchain");
+        let failed = provision(&dir, "1", |d| {
+            std::fs::create_dir_all(d)?;
+            std::fs::write(d.join("half"), "x")?;
+            anyhow::bail!("interrupted")
+        });
+        assert!(failed.is_err());
+        let installed = provision(&dir, "1", |d| {
+            assert!(!d.join("half").exists(), "the half-made install was kept");
+            std::fs::create_dir_all(d)?;
+            Ok(())
+        });
+        assert!(installed.unwrap());
+        assert!(!provision(&dir, "1", |_| panic!("installed twice")).unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
