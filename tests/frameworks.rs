@@ -209,10 +209,12 @@ fn an_asgi_app_shuts_down_when_its_instance_is_retired() {
     let args = ["--workers", "1", "--max-instances", "1", "--max-instance-reuse-count", "2"];
     let server = Server::start(&repo_path("examples/asgi"), &args);
     assert_eq!(server.get("/state").json()["requests"], 1);
-    assert!(!server.stderr().contains("shutting down"), "shut down too early:\n{}", server.stderr());
     assert_eq!(server.get("/state").json()["requests"], 2);
     let retired = "asgi example: shutting down after 2 /state requests";
     assert!(server.wait_for_log(retired, Duration::from_secs(10)), "no lifespan shutdown at retirement:\n{}", server.stderr());
+    // One process writes the log in order: a shutdown after the first
+    // request would be above this line.
+    assert_eq!(server.stderr().matches("shutting down").count(), 1, "shut down too early:\n{}", server.stderr());
     // Its successor started afresh, and the server's stop retires it too.
     assert_eq!(server.get("/state").json()["requests"], 1);
     let (status, stderr) = server.stop_with_stderr();
@@ -237,6 +239,10 @@ fn a_wsgi_app_gets_its_atexit_handlers_run_when_the_server_stops() {
     build_once("examples/wsgi");
     let server = Server::start(&repo_path("examples/wsgi"), &["--workers", "1"]);
     assert_eq!(server.get("/").status, 200);
+    // A failing view logs its traceback: once it is in the log, so is all
+    // the one process wrote before it (an exit after the first request).
+    assert_eq!(server.get("/boom").status, 500);
+    assert!(server.wait_for_log("this view fails on purpose", Duration::from_secs(10)), "{}", server.stderr());
     assert!(!server.stderr().contains("wsgi example: exiting"), "exited early:\n{}", server.stderr());
     let (status, stderr) = server.stop_with_stderr();
     assert!(status.success(), "{status}: {stderr}");
@@ -249,12 +255,14 @@ fn node_apps_serve_many_requests_from_one_instance() {
     // an instance can be reused; Fastify's deferred start runs only once.
     for example in ["examples/hono", "examples/express", "examples/fastify"] {
         build_once(example);
-        let server = Server::start(&repo_path(example), &["--max-instance-reuse-count", "100"]);
+        // One process, one instance: module state shows it is the same one.
+        let server = Server::start(&repo_path(example), &["--workers", "1", "--max-instances", "1", "--max-instance-reuse-count", "100"]);
         for id in 0..20 {
             let user = server.get(&format!("/users/{id}?tag=t{id}"));
             assert_eq!(user.status, 200, "{example}: request {id}: {}", user.text());
             assert_eq!(user.json()["id"], id, "{example}");
             assert_eq!(user.json()["tags"], serde_json::json!([format!("t{id}")]), "{example}");
+            assert_eq!(server.get("/visits").text(), (id + 1).to_string(), "{example}: a request reached another instance");
         }
         let log = server.stderr();
         assert!(!log.contains("dropped after an error"), "{example}: an instance failed:\n{log}");

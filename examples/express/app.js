@@ -9,6 +9,10 @@ app.use(cookieParser());
 
 app.get('/', (req, res) => res.send('Hello from Express!'));
 
+// Module state lives as long as the instance, as in a node process.
+let visits = 0;
+app.get('/visits', (req, res) => res.send(String(++visits)));
+
 app.get('/users/:id', (req, res) => {
   const tags = req.query.tag === undefined ? [] : [].concat(req.query.tag);
   res.json({ id: Number(req.params.id), tags, verbose: req.query.verbose ?? null });

@@ -11,6 +11,10 @@ app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (req
 
 app.get('/', async () => 'Hello from Fastify!');
 
+// Module state lives as long as the instance, as in a node process.
+let visits = 0;
+app.get('/visits', async () => String(++visits));
+
 app.get('/users/:id', async (req) => {
   const tags = req.query.tag === undefined ? [] : [].concat(req.query.tag);
   return { id: Number(req.params.id), tags, verbose: req.query.verbose ?? null };

@@ -6,6 +6,10 @@ export const app = new Hono();
 
 app.get('/', (c) => c.text('Hello from Hono!'));
 
+// Module state lives as long as the instance, as in a node process.
+let visits = 0;
+app.get('/visits', (c) => c.text(String(++visits)));
+
 app.get('/users/:id{[0-9]+}', (c) =>
   c.json({ id: Number(c.req.param('id')), tags: c.req.queries('tag') ?? [], verbose: c.req.query('verbose') ?? null }),
 );
