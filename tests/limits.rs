@@ -168,3 +168,31 @@ fn outbound_http_reaches_allowed_hosts_only() {
     }
     assert!(server.wait_for_log("refused: not in the component's allowed_outbound_hosts", Duration::from_secs(2)), "{}", server.stderr());
 }
+
+/// An app of the built probe component, served as a ready `.wasm` with `extra` in its Fabrickfile.
+fn probe_as_wasm(name: &str, extra: &str) -> std::path::PathBuf {
+    build_once("tests/apps/flask-probe");
+    let fabrickfile = format!("[from]\nsource = \"wasm\"\n[wasm]\ncomponent = \"app.wasm\"\n{extra}");
+    let dir = support::scratch_app(name, &[("Fabrickfile", &fabrickfile)]);
+    std::fs::copy(repo_path("tests/apps/flask-probe/.fabricks/flask-probe.wasm"), dir.join("app.wasm")).unwrap();
+    dir
+}
+
+#[test]
+fn a_fabrickfile_app_carries_its_own_limits_in_serve() {
+    let dir = probe_as_wasm("serve-limits", "[serve]\nmax_request_body_size = \"1k\"\n");
+    let server = Server::start(&dir, &["--workers", "1"]);
+    assert_eq!(request(server.addr, "PUT", "/echo", &[], &[7u8; 2000]).status, 413);
+    assert_eq!(request(server.addr, "PUT", "/echo", &[], &[7u8; 500]).status, 200);
+}
+
+#[test]
+fn a_bad_serve_setting_is_named_with_its_file_and_fix() {
+    let dir = probe_as_wasm("serve-bad", "[serve]\nrequest_timeout = \"soon\"\n");
+    let output = support::run(&["up", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    let fabrickfile = dir.join("Fabrickfile");
+    assert!(stderr.contains(&format!("{}: [serve] request_timeout", fabrickfile.display())), "{stderr}");
+    assert!(stderr.contains("fix: give seconds"), "{stderr}");
+}

@@ -72,6 +72,12 @@ pub fn convert(fabrickfile: &Fabrickfile, trigger: TriggerKind) -> Result<Conver
     writeln!(out, "\n[[trigger.{trigger_name}]]")?;
     writeln!(out, "route = \"/...\"")?;
     writeln!(out, "component = {}", quote(id))?;
+    // `[serve]` limits: keys of the fabricks trigger, which reach the
+    // trigger under `spin up` (Spin keeps them in its lock; tool tables it drops).
+    let serve = get(&["serve"]).and_then(|s| s.as_table()).filter(|s| !s.is_empty());
+    if let (TriggerKind::Fabricks, Some(serve)) = (trigger, serve) {
+        write_keys(&mut out, serve)?;
+    }
     if let (TriggerKind::Fabricks, Some((language, Some(section)))) = (trigger, framework) {
         write_section(&mut out, &format!("trigger.fabricks.{language}"), section)?;
     }
@@ -156,9 +162,18 @@ pub fn convert(fabrickfile: &Fabrickfile, trigger: TriggerKind) -> Result<Conver
         out.truncate(cut + 1);
     }
 
-    if let Some(health) = get(&["health_check", "http"]).and_then(|h| h.as_table()).filter(|h| !h.is_empty()) {
+    // Under stock Spin's HTTP trigger, `[serve]` limits go to the tool table
+    // (only fabricks reads them).
+    let health = get(&["health_check", "http"]).and_then(|h| h.as_table()).filter(|h| !h.is_empty());
+    let tool_serve = serve.filter(|_| trigger == TriggerKind::Http);
+    if health.is_some() || tool_serve.is_some() {
         writeln!(out, "\n[component.{id}.tool.fabricks]")?;
-        writeln!(out, "health_check = {}", toml::Value::Table(health.clone()))?;
+        if let Some(serve) = tool_serve {
+            write_keys(&mut out, serve)?;
+        }
+        if let Some(health) = health {
+            writeln!(out, "health_check = {}", toml::Value::Table(health.clone()))?;
+        }
     }
     if let (TriggerKind::Http, Some((language, Some(section)))) = (trigger, framework) {
         write_section(&mut out, &format!("component.{id}.tool.fabricks.{language}"), section)?;
@@ -176,6 +191,13 @@ fn write_section(out: &mut String, header: &str, section: &toml::Value) -> Resul
         for key in keys {
             writeln!(out, "{} = {}", bare_or_quoted(key), table[key])?;
         }
+    }
+    Ok(())
+}
+
+fn write_keys(out: &mut String, table: &toml::Table) -> Result<()> {
+    for (key, value) in table {
+        writeln!(out, "{} = {value}", bare_or_quoted(key))?;
     }
     Ok(())
 }

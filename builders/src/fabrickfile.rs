@@ -154,6 +154,14 @@ impl Fabrickfile {
         (pairs, skipped)
     }
 
+    /// `[serve]`, as written (the trigger checks the values).
+    pub fn serve_settings(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.value(&["serve"])
+            .and_then(|serve| serde_json::to_value(serve).ok())
+            .and_then(|value| value.as_object().cloned())
+            .unwrap_or_default()
+    }
+
     /// `[capabilities.network]` in Spin's `allowed_outbound_hosts` syntax.
     pub fn allowed_outbound_hosts(&self) -> Vec<String> {
         if self.value(&["capabilities", "network", "allow_all_outbound"]).and_then(|v| v.as_bool()) == Some(true) {
@@ -222,6 +230,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "python",
             "nodejs",
             "wasm",
+            "serve",
         ],
     ),
     ("info", &["name", "version", "type", "description", "authors"]),
@@ -237,7 +246,13 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("python", &["framework", "app", "requirements"]),
     ("nodejs", &["framework", "app", "handler"]),
     ("wasm", &["component"]),
+    ("serve", SERVE_KEYS),
 ];
+
+/// `[serve]`: the component's own serving limits, under the names
+/// `[component.<id>.tool.fabricks]` and `[[trigger.fabricks]]` use.
+pub const SERVE_KEYS: &[&str] =
+    &["request_timeout", "max_instance_memory", "max_request_body_size", "max_instance_reuse_count", "max_instances"];
 
 impl Fabrickfile {
     /// Read `<dir>/Fabrickfile`.

@@ -3,8 +3,10 @@
 //! model the trigger reads, whether `spin up` made it or `spin-fabricks up`
 //! did. Per component: the component file, environment, files and
 //! `allowed_outbound_hosts` as Spin writes them; fabricks' own
-//! `[component.<id>.tool.fabricks]` settings (which Spin leaves out of its
-//! locks) under the component's `metadata.fabricks`.
+//! per-component settings (a spin.toml's `[component.<id>.tool.fabricks]`,
+//! which Spin leaves out of its locks, or a Fabrickfile's `[serve]`) under
+//! the component's `metadata.fabricks`, and where they were written under
+//! `metadata.fabricks_table`, for messages.
 
 use crate::project::Project;
 use serde_json::{Map, Value, json};
@@ -38,6 +40,7 @@ pub fn locked_app(project: &Project) -> Value {
             metadata.insert("allowed_outbound_hosts".into(), json!(component.allowed_outbound_hosts));
             if !component.settings.is_empty() {
                 metadata.insert("fabricks".into(), Value::Object(component.settings.clone()));
+                metadata.insert("fabricks_table".into(), Value::String(component.settings_table.clone()));
             }
             json!({
                 "id": component.id,

@@ -36,9 +36,12 @@ pub struct ProjectComponent {
     pub files: Vec<(PathBuf, String)>,
     /// Hosts the guest may send HTTP requests to, in Spin's syntax.
     pub allowed_outbound_hosts: Vec<String>,
-    /// `[component.<id>.tool.fabricks]`: the component's own serving settings
-    /// (limits), with its framework section left out.
+    /// The component's own serving settings (limits): a spin.toml's
+    /// `[component.<id>.tool.fabricks]` without its framework section, or a
+    /// Fabrickfile's `[serve]`.
     pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Where those settings were written, for messages.
+    pub settings_table: String,
 }
 
 /// One `[[trigger.<type>]]`: a route served by a component.
@@ -108,7 +111,8 @@ pub fn from_fabrickfile(fabrickfile: &Fabrickfile) -> Result<Project> {
             environment,
             files,
             allowed_outbound_hosts: fabrickfile.allowed_outbound_hosts(),
-            settings: Default::default(),
+            settings: fabrickfile.serve_settings(),
+            settings_table: "[serve]".into(),
         }],
         triggers: vec![ProjectTrigger { trigger_type: "fabricks".into(), component: id, route, config }],
     })

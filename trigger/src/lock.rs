@@ -155,7 +155,11 @@ pub fn to_app(lock: &LockedApp, trigger_types: &[&str]) -> Result<App> {
             .unwrap_or_default();
         // fabricks' own per-component settings, then the trigger's, which win.
         let own = match component.metadata.get("fabricks").and_then(|t| t.as_object()) {
-            Some(table) => ComponentLimits::from_table(table, &place(format!("[component.{}.tool.fabricks]", component.id)))?,
+            Some(table) => {
+                let written = component.metadata.get("fabricks_table").and_then(|t| t.as_str());
+                let written = written.map(str::to_string).unwrap_or_else(|| format!("[component.{}.tool.fabricks]", component.id));
+                ComponentLimits::from_table(table, &place(written))?
+            }
             None => ComponentLimits::default(),
         };
         components.push(AppComponent {
