@@ -6,6 +6,7 @@
 //! with `SPIN_LOCKED_URL` set).
 
 mod commands;
+mod logging;
 
 use clap::{Parser, Subcommand};
 
@@ -39,6 +40,7 @@ enum Command {
 const SUBCOMMANDS: &[&str] = &["up", "build", "convert", "plugin", "trigger", "help", "--help", "-h", "--version", "-V"];
 
 fn main() -> std::process::ExitCode {
+    logging::init();
     if fabricks_trigger::workers::is_worker() {
         return fabricks_trigger::workers::main();
     }

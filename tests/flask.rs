@@ -44,7 +44,7 @@ fn a_second_up_of_an_unchanged_app_skips_the_build_and_reuses_the_compiled_code(
     assert_eq!(server.get("/").status, 200);
     let log = server.stderr();
     assert!(log.contains("is up to date (no input changed"), "the build was not skipped:\n{log}");
-    assert!(log.contains("loaded the precompiled component from the cache"), "the compiled code was not reused:\n{log}");
+    assert!(log.contains(r#"event="component_loaded" from="cache""#), "the compiled code was not reused:\n{log}");
     assert!(!log.contains("componentize-py:"), "componentize-py ran again:\n{log}");
 }
 
@@ -155,7 +155,7 @@ fn a_guest_that_loops_forever_gets_a_504_at_the_request_timeout() {
     assert_eq!(looped.status, 504, "{}", looped.text());
     // The spinning guest itself is stopped, not left burning a core.
     assert!(
-        server.wait_for_log("was stopped at its request timeout", Duration::from_secs(5)),
+        server.wait_for_log(r#"event="instance_expired""#, Duration::from_secs(5)),
         "the looping instance was not stopped:\n{}",
         server.stderr()
     );
@@ -262,7 +262,9 @@ fn a_worker_killed_under_load_is_replaced_and_the_server_answers_throughout() {
     }
     let (status, stderr) = server.stop_with_stderr();
     assert!(status.success(), "exit status after SIGTERM: {status}");
-    assert!(stderr.contains(&format!("(pid {victim}) was killed by signal 9")), "the log names the dead worker and how it died:\n{stderr}");
+    let replaced = stderr.lines().find(|l| l.contains(r#"event="worker_replaced""#) && l.contains(&format!("pid={victim}")));
+    let replaced = replaced.unwrap_or_else(|| panic!("no event for the dead worker {victim}:\n{stderr}"));
+    assert!(replaced.contains("signal 9"), "the log says how the worker died: {replaced}");
 }
 
 #[test]
@@ -390,7 +392,7 @@ fn framework_apps_reuse_warm_instances_and_each_request_starts_clean() {
     // One worker process: the requests must reach the same instance.
     let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--workers", "1"]);
     // stderr is read on its own thread: the banner on stdout may come first.
-    assert!(server.wait_for_log("each reused for up to 1000 requests", Duration::from_secs(5)), "{}", server.stderr());
+    assert!(server.wait_for_log(r#"event="component_ready" reuse_count=1000"#, Duration::from_secs(5)), "{}", server.stderr());
     let counts: Vec<String> = (0..3).map(|_| server.get("/counter").text()).collect();
     assert_eq!(counts, ["1", "2", "3"], "the same instance served the requests in turn");
     // Per-request state does not leak from one request into the next.
@@ -404,7 +406,7 @@ fn max_instance_reuse_count_1_gives_a_fresh_instance_per_request() {
     build_once("tests/apps/flask-probe");
     let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--max-instance-reuse-count", "1"]);
     // stderr is read on its own thread: the banner on stdout may come first.
-    assert!(server.wait_for_log("a fresh one per request", Duration::from_secs(5)), "{}", server.stderr());
+    assert!(server.wait_for_log("event=\"component_ready\" reuse_count=1\n", Duration::from_secs(5)), "{}", server.stderr());
     for _ in 0..3 {
         assert_eq!(server.get("/counter").text(), "1");
     }

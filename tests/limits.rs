@@ -73,7 +73,7 @@ fn beyond_max_instances_a_request_waits_for_an_instance() {
     // to be dropped, then gets a new one.
     assert_eq!(server.get("/").text(), "probe");
     assert!(
-        server.wait_for_log("instance 0 was stopped at its request timeout", Duration::from_millis(200)),
+        server.wait_for_log(r#"event="instance_expired" instance=0"#, Duration::from_millis(200)),
         "the request did not wait for the busy instance:\n{}",
         server.stderr()
     );
@@ -166,7 +166,7 @@ fn outbound_http_reaches_allowed_hosts_only() {
         assert_eq!(response.status, 502, "{denied}: {}", response.text());
         assert!(response.text().starts_with("refused"), "{denied}: {}", response.text());
     }
-    assert!(server.wait_for_log("refused: not in the component's allowed_outbound_hosts", Duration::from_secs(2)), "{}", server.stderr());
+    assert!(server.wait_for_log(r#"event="outbound_refused""#, Duration::from_secs(2)), "{}", server.stderr());
 }
 
 /// An app of the built probe component, served as a ready `.wasm` with `extra` in its Fabrickfile.

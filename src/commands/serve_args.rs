@@ -93,6 +93,7 @@ impl ServeArgs {
             engine: self.engine(),
             code_cache_dir: (!self.disable_cache).then(super::project::code_cache_dir),
             announce: true,
+            worker: None,
         })
     }
 

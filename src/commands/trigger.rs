@@ -72,7 +72,7 @@ pub fn run(cli: TriggerCli) -> Result<()> {
     }
     let notice = |flag: &str, why: &str| {
         if !args.quiet {
-            eprintln!("fabricks: {flag} is accepted and ignored: {why}");
+            tracing::info!("{flag} is accepted and ignored: {why}");
         }
     };
     if args.log_dir.is_some() {

@@ -96,7 +96,7 @@ impl CodeCache {
             // the engine's compatibility hash.
             match unsafe { Component::deserialize_file(engine, &artifact) }.map_err(anyhow::Error::from) {
                 Ok(component) => return Ok((component, Loaded::FromCache)),
-                Err(error) => eprintln!("fabricks: the cached compilation {} is unusable ({error:#}); compiling again", artifact.display()),
+                Err(error) => tracing::warn!("the cached compilation {} is unusable ({error:#}); compiling again", artifact.display()),
             }
         }
         let compiled =

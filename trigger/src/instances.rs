@@ -12,6 +12,7 @@
 //! response head can go to the client while the guest still writes the body.
 
 use crate::app::{AppComponent, FileMount};
+use crate::guest_output::GuestOutput;
 use crate::limits::Limits;
 use crate::outbound::{self, AllowedHost};
 use crate::pool::{Instances, Turn};
@@ -97,8 +98,9 @@ impl WasiHttpHooks for OutboundPolicy {
         _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
     ) -> Box<dyn Future<Output = OutgoingResult> + Send> {
         if !outbound::is_allowed(&self.allowed, request.uri()) {
-            eprintln!(
-                "fabricks: {}: outbound request to {} refused: not in the component's allowed_outbound_hosts",
+            tracing::warn!(
+                event = "outbound_refused",
+                "{}: outbound request to {} refused: not in the component's allowed_outbound_hosts",
                 self.component,
                 request.uri()
             );
@@ -138,6 +140,9 @@ pub struct ComponentInstances {
     files: Vec<FileMount>,
     allowed_outbound: Arc<Vec<AllowedHost>>,
     limits: Limits,
+    /// Where its guests' stdout and stderr go, each line prefixed.
+    stdout: GuestOutput,
+    stderr: GuestOutput,
     /// Requests an instance serves before it is retired.
     reuse_count: usize,
     next_instance: AtomicU64,
@@ -156,7 +161,14 @@ pub struct LiveInstance {
 
 impl ComponentInstances {
     /// Pre-instantiate `component`: check its imports against the linker once.
-    pub fn new(app_component: &AppComponent, linker: &Linker<Host>, component: &Component, limits: Limits) -> Result<Self> {
+    /// `output_prefix` starts each line its guests write.
+    pub fn new(
+        app_component: &AppComponent,
+        linker: &Linker<Host>,
+        component: &Component,
+        limits: Limits,
+        output_prefix: &str,
+    ) -> Result<Self> {
         let id = &app_component.id;
         for mount in &app_component.files {
             if !mount.host.is_dir() {
@@ -191,13 +203,15 @@ impl ComponentInstances {
                 outbound::parse_all(&app_component.allowed_outbound_hosts).with_context(|| format!("component {id:?}"))?,
             ),
             limits,
+            stdout: GuestOutput::new(output_prefix, false),
+            stderr: GuestOutput::new(output_prefix, true),
             next_instance: AtomicU64::new(0),
         })
     }
 
     fn new_store(&self) -> wasmtime::Result<Store<Host>> {
         let mut wasi = WasiCtxBuilder::new();
-        wasi.envs(&self.environment).inherit_stdout().inherit_stderr();
+        wasi.envs(&self.environment).stdout(self.stdout.clone()).stderr(self.stderr.clone());
         for mount in &self.files {
             wasi.preopened_dir(&mount.host, &mount.guest, FsPerms::ReadOnly)?;
         }
@@ -285,7 +299,7 @@ impl Instances for ComponentInstances {
         live.store.data_mut().set_deadline(Some(deadline));
         if let Err(error) = by_deadline(retire.call_async(&mut live.store, ()), deadline).await {
             let problem = if error.is::<Expired>() { "ran out of time".to_string() } else { format!("failed: {:#}", error.root_cause()) };
-            eprintln!("fabricks: {}: instance {}'s shutdown {problem}", self.component, live.id);
+            tracing::warn!(event = "retire_failed", "{}: instance {}'s shutdown {problem}", self.component, live.id);
         }
     }
 }
@@ -334,11 +348,19 @@ pub async fn handle(turn: Turn<ComponentInstances>, request: http::Request<WasiB
             Err(error) => {
                 let (component, id) = (lease.instances().component.clone(), lease.instance().id);
                 if error.is::<Expired>() {
-                    eprintln!("fabricks: {component}: instance {id} was stopped at its request timeout");
+                    tracing::warn!(
+                        event = "instance_expired",
+                        instance = id,
+                        "{component}: instance {id} was stopped at its request timeout"
+                    );
                     send(&response_tx, || Err(anyhow::Error::new(Expired)));
                 } else {
                     let message = format!("{:#}", error.root_cause());
-                    eprintln!("fabricks: {component}: instance {id} was dropped after an error: {message}");
+                    tracing::error!(
+                        event = "instance_failed",
+                        instance = id,
+                        "{component}: instance {id} was dropped after an error: {message}"
+                    );
                     send(&response_tx, || Err(anyhow!("the guest failed: {message}")));
                 }
                 // Dropping the lease drops the instance; only then may

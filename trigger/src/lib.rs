@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod engine;
+pub mod guest_output;
 pub mod instances;
 pub mod limits;
 pub mod lock;
@@ -43,6 +44,9 @@ pub struct ServeOptions {
     /// Print Spin's banner and what was loaded (worker processes after the
     /// first stay quiet).
     pub announce: bool,
+    /// This process's number when several serve (0: the first); it goes
+    /// into the prefix of guests' output lines.
+    pub worker: Option<usize>,
 }
 
 /// Compile (or load from the cache) `wasm` the way `serve` will, so the
@@ -65,7 +69,7 @@ pub async fn serve(
 ) -> Result<()> {
     let router = router::Router::new(&app.routes);
     for warning in &router.warnings {
-        eprintln!("fabricks: error in the app's routes: {warning}");
+        tracing::error!("error in the app's routes: {warning}");
     }
     // Each routed component once, in route order, with its own limits.
     let mut served: Vec<(&AppComponent, Limits)> = Vec::new();
@@ -90,7 +94,7 @@ pub async fn serve(
         let compiled = match compiled_by_source.get(&component.source) {
             Some(compiled) => {
                 if options.announce {
-                    eprintln!("fabricks: {}: shares the loaded {}", component.id, component.source.display());
+                    tracing::info!("{}: shares the loaded {}", component.id, component.source.display());
                 }
                 compiled.clone()
             }
@@ -105,11 +109,17 @@ pub async fn serve(
             }
         };
         let max_instances = limits.max_instances;
-        let instances = instances::ComponentInstances::new(component, &linker, &compiled, limits)?;
+        let prefix = match options.worker {
+            Some(worker) => format!("{}[{worker}]: ", component.id),
+            None => format!("{}: ", component.id),
+        };
+        let instances = instances::ComponentInstances::new(component, &linker, &compiled, limits, &prefix)?;
         let reuse = instances.reuse_count();
         if options.announce {
-            eprintln!(
-                "fabricks: {}: up to {max_instances} instances at once, {}",
+            tracing::info!(
+                event = "component_ready",
+                reuse_count = reuse,
+                "{}: up to {max_instances} instances at once, {}",
                 component.id,
                 if reuse == 1 { "a fresh one per request".to_string() } else { format!("each reused for up to {reuse} requests") }
             );
@@ -118,7 +128,7 @@ pub async fn serve(
         if reuse > 1 {
             // The first request finds an instance ready.
             if let Err(error) = pool.prewarm().await {
-                eprintln!("fabricks: {}: could not make an instance ahead of requests: {error:#}", component.id);
+                tracing::warn!("{}: could not make an instance ahead of requests: {error:#}", component.id);
             }
         }
         handlers.insert(component.id.clone(), pool);
@@ -155,7 +165,7 @@ pub async fn serve(
     // for them to be gone.
     futures::future::join_all(server.handlers.values().map(|pool| pool.stop_all(STOP_WAIT))).await;
     if options.announce {
-        eprintln!("fabricks: stopped");
+        tracing::info!("stopped");
     }
     Ok(())
 }
@@ -163,10 +173,21 @@ pub async fn serve(
 fn report_load(id: &str, source: &std::path::Path, loaded: Loaded, started: std::time::Instant) {
     match loaded {
         Loaded::FromCache => {
-            eprintln!("fabricks: {id}: loaded the precompiled component from the cache ({:.2} s)", started.elapsed().as_secs_f64())
+            let seconds = started.elapsed().as_secs_f64();
+            tracing::info!(
+                event = "component_loaded",
+                from = "cache",
+                "{id}: loaded the precompiled component from the cache ({seconds:.2} s)"
+            )
         }
         Loaded::Compiled => {
-            eprintln!("fabricks: {id}: compiled {} ({:.1} s; cached for the next start)", source.display(), started.elapsed().as_secs_f64())
+            let seconds = started.elapsed().as_secs_f64();
+            tracing::info!(
+                event = "component_loaded",
+                from = "compiler",
+                "{id}: compiled {} ({seconds:.1} s; cached for the next start)",
+                source.display()
+            )
         }
     }
 }

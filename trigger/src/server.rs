@@ -61,7 +61,7 @@ pub async fn run(listener: tokio::net::TcpListener, server: Arc<Server>, shutdow
                 Ok(pair) => pair,
                 Err(error) => {
                     // Out of file descriptors and the like: wait, do not die.
-                    eprintln!("fabricks: accepting a connection failed: {error}");
+                    tracing::warn!("accepting a connection failed: {error}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -94,7 +94,7 @@ pub async fn run(listener: tokio::net::TcpListener, server: Arc<Server>, shutdow
     let _ = stop_tx.send(true);
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while connections.join_next().await.is_some() {} }).await;
     if drained.is_err() {
-        eprintln!("fabricks: some requests were still running after {SHUTDOWN_GRACE:?}; stopping anyway");
+        tracing::warn!("some requests were still running after {SHUTDOWN_GRACE:?}; stopping anyway");
     }
     Ok(())
 }
@@ -126,7 +126,12 @@ impl Server {
             _ => None,
         };
         let Some((turn, _in_flight)) = turn else {
-            eprintln!("fabricks: {}: {path} waited {:?} for a free slot; answered 503", route.component, self.limits.queue_timeout);
+            tracing::warn!(
+                event = "queue_timeout",
+                "{}: {path} waited {:?} for a free slot; answered 503",
+                route.component,
+                self.limits.queue_timeout
+            );
             let mut busy = plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: too many requests at once\n");
             busy.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             return busy;
@@ -150,11 +155,15 @@ impl Server {
             Ok(response) => response,
             Err(error) if error.is::<Expired>() => {
                 let timeout = limits.request_timeout;
-                eprintln!("fabricks: {}: request {path} produced no response within {timeout:?}; its instance is dropped", route.component);
+                tracing::warn!(
+                    event = "request_timeout",
+                    "{}: request {path} produced no response within {timeout:?}; its instance is dropped",
+                    route.component
+                );
                 plain(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout\n")
             }
             Err(error) => {
-                eprintln!("fabricks: {}: request {path} failed: {error:#}", route.component);
+                tracing::error!(event = "request_failed", "{}: request {path} failed: {error:#}", route.component);
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
             }
         }

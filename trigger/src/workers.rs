@@ -73,8 +73,9 @@ struct Worker {
 /// The worker processes this process started, and how to start them again.
 struct Workers {
     executable: PathBuf,
-    /// The [`Job`], as the line each worker reads.
-    job: String,
+    /// What each worker serves (its number goes into its own [`Job`]).
+    app: App,
+    options: ServeOptions,
     running: Vec<Worker>,
 }
 
@@ -90,6 +91,8 @@ pub fn serve(app: App, options: ServeOptions, workers: usize) -> Result<()> {
         tokio::runtime::Builder::new_multi_thread().enable_all().build()
     }
     .context("starting the async runtime")?;
+    let mut options = options;
+    options.worker = (workers > 1).then_some(0);
     let others: Arc<Mutex<Option<Workers>>> = Arc::default();
     let stopping = Arc::new(AtomicBool::new(false));
     let (fatal_tx, fatal_rx) = tokio::sync::oneshot::channel::<anyhow::Error>();
@@ -171,8 +174,7 @@ impl Workers {
         options.listen = address;
         options.find_free_port = false;
         options.announce = false;
-        let job = serde_json::to_string(&Job { app: app.clone(), options })?;
-        let mut workers = Workers { executable, job, running: Vec::new() };
+        let mut workers = Workers { executable, app: app.clone(), options, running: Vec::new() };
         for number in 1..=count {
             let worker = workers.spawn(number, 0)?;
             workers.running.push(worker);
@@ -186,9 +188,12 @@ impl Workers {
             .stdin(Stdio::piped())
             .spawn()
             .with_context(|| format!("starting worker process {number} ({})", self.executable.display()))?;
+        let mut options = self.options.clone();
+        options.worker = Some(number);
+        let job = serde_json::to_string(&Job { app: self.app.clone(), options })?;
         let mut stdin = child.stdin.take().expect("stdin is piped");
         // A worker that died at once closed its end: that shows as its exit.
-        let _ = stdin.write_all(format!("{}\n", self.job).as_bytes());
+        let _ = stdin.write_all(format!("{job}\n").as_bytes());
         Ok(Worker { number, child, stdin: Some(stdin), started: Instant::now(), early_deaths })
     }
 
@@ -211,7 +216,12 @@ impl Workers {
                     "worker process {number} (pid {pid}) {how}, the {MAX_EARLY_DEATHS}th time in a row right after it started; stopping the server"
                 );
             }
-            eprintln!("fabricks: worker process {number} (pid {pid}) {how}; starting a new one");
+            tracing::error!(
+                event = "worker_replaced",
+                worker = number,
+                pid,
+                "worker process {number} (pid {pid}) {how}; starting a new one"
+            );
             self.running[index] = self.spawn(number, early_deaths)?;
         }
         Ok(())
@@ -230,13 +240,13 @@ impl Workers {
                 match child.try_wait() {
                     Ok(Some(status)) => {
                         if !status.success() {
-                            eprintln!("fabricks: worker process {} (pid {}) {}", worker.number, child.id(), describe(status));
+                            tracing::warn!("worker process {} (pid {}) {}", worker.number, child.id(), describe(status));
                         }
                         break;
                     }
                     Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
                     _ => {
-                        eprintln!("fabricks: worker process {} (pid {}) did not stop in time; killed", worker.number, child.id());
+                        tracing::warn!("worker process {} (pid {}) did not stop in time; killed", worker.number, child.id());
                         let _ = child.kill();
                         let _ = child.wait();
                         break;
@@ -283,7 +293,7 @@ pub fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             let number = std::env::var(WORKER_ENV).unwrap_or_default();
-            eprintln!("fabricks: worker process {number}: {error:#}");
+            tracing::error!(event = "worker_boot_failed", "worker process {number}: {error:#}");
             if booted.load(Ordering::SeqCst) { std::process::ExitCode::FAILURE } else { std::process::ExitCode::from(BOOT_ERROR_EXIT) }
         }
     }
