@@ -87,3 +87,32 @@ fn without_node_on_path_a_node_build_says_what_to_install() {
     assert!(stderr.contains("needs node on PATH"), "{stderr}");
     assert!(stderr.contains("fix: install Node.js"), "{stderr}");
 }
+
+#[test]
+fn a_build_sees_no_python_packages_of_the_machine_it_runs_on() {
+    // A virtualenv the user has active, with a package the app imports but
+    // does not declare: the guest must not find it.
+    let dir = support::scratch_app(
+        "host-packages",
+        &[
+            ("Fabrickfile", FABRICKFILE),
+            ("main.py", "import leaky_module\n\ndef app(environ, start_response):\n    return []\n"),
+            ("requirements.txt", ""),
+        ],
+    );
+    let venv = dir.join("host-venv");
+    let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 -m venv");
+    assert!(made.success());
+    let site_packages = std::fs::read_dir(venv.join("lib")).unwrap().next().unwrap().unwrap().path().join("site-packages");
+    std::fs::write(site_packages.join("leaky_module.py"), "VALUE = 1\n").unwrap();
+    let path = format!("{}:{}", venv.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    let output = Command::new(support::binary())
+        .args(["build", dir.to_str().unwrap()])
+        .env("PATH", path)
+        .env("VIRTUAL_ENV", &venv)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the guest imported a package of the build machine:\n{stderr}");
+    assert!(stderr.contains("needs the module 'leaky_module', which is not installed"), "{stderr}");
+}

@@ -333,6 +333,9 @@ fn the_guest_sees_spins_headers_and_a_pep_3333_environ() {
     assert_eq!(env["wsgi.url_scheme"], "http");
     assert_eq!(env["connection"], serde_json::Value::Null, "the Connection header reached the guest");
 
+    // Spin's headers are kept out of the app's headers, and handed over
+    // beside them.
+    assert_eq!(env["spin_among_headers"], serde_json::json!([]), "the spin-* headers reached the app's headers");
     let spin = &env["spin"];
     let url = format!("http://127.0.0.1:{port}/environ/a%20b/c?x=1&x=2");
     assert_eq!(spin["spin-full-url"], url);

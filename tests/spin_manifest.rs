@@ -38,6 +38,7 @@ fn each_route_reaches_its_component_with_its_environment_and_mount_point() {
     assert_eq!(api["spin"]["spin-matched-route"], "/api/...");
     assert_eq!(api["spin"]["spin-path-info"], "/x/y");
     assert_eq!(api["spin"]["spin-component-route"], "/api");
+    assert_eq!(api["spin_among_headers"], serde_json::json!([]), "Spin's headers reached the app's own");
 
     // `/site` is the mount point itself: PATH_INFO is empty, so Flask sends
     // the client to `/site/`, as it does under any WSGI server.

@@ -107,7 +107,15 @@ pub fn convert(fabrickfile: &Fabrickfile, trigger: TriggerKind) -> Result<Conver
         writeln!(out, "environment = {{ {} }}", pairs.join(", "))?;
     }
 
-    let files = fabrickfile.file_mounts()?;
+    // What the component reads at run time (a Python app's own files and
+    // packages, where its snapshot saw them), then the Fabrickfile's mounts.
+    let spec = crate::BuildSpec::from_fabrickfile(fabrickfile);
+    let mut files: Vec<(String, String)> = spec
+        .run_time_files()
+        .into_iter()
+        .map(|(host, guest)| (host.strip_prefix(&fabrickfile.dir).unwrap_or(&host).display().to_string(), guest))
+        .collect();
+    files.extend(fabrickfile.file_mounts()?);
     if !files.is_empty() {
         let entries: Vec<String> = files
             .iter()

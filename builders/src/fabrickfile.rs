@@ -71,8 +71,14 @@ pub struct PythonApp {
     pub framework: PythonFramework,
     /// The dotted module holding the app object (`main` in `main:app`).
     pub module: String,
-    /// The app object's name in that module (`app` in `main:app`).
+    /// The app object's name in that module (`app` in `main:app`), or the
+    /// app factory's (`create_app` in `pkg:create_app()`).
     pub attribute: String,
+    /// For an app factory, its arguments as written (`` in
+    /// `pkg:create_app()`, `"prod", debug=False` in
+    /// `pkg:create_app("prod", debug=False)`): literals only, as gunicorn
+    /// takes them. The factory is called once, at build time.
+    pub factory_args: Option<String>,
     /// The requirements file, resolved inside the app dir.
     pub requirements: Option<PathBuf>,
 }
@@ -387,11 +393,25 @@ pub fn parse_python(section: &toml::Table, dir: &Path, file: &str, label: &str) 
             "name a module by its import path inside the app directory, e.g. \"main:app\" or \"mysite.wsgi:application\"".into(),
         ));
     }
+    // `create_app(...)`: an app factory, called with literal arguments.
+    let (attribute, factory_args) = match attribute.split_once('(') {
+        Some((name, rest)) => match rest.strip_suffix(')') {
+            Some(args) => (name.trim(), Some(args.trim().to_string())),
+            None => {
+                return Err(err(
+                    "app",
+                    format!("{attribute:?} in {app:?} opens a call it does not close"),
+                    format!("write app = \"{module}:{name}()\" to call the app factory {name} (literal arguments may go inside)"),
+                ));
+            }
+        },
+        None => (attribute, None),
+    };
     if !is_identifier(attribute) {
         return Err(err(
             "app",
             format!("{attribute:?} in {app:?} is not a Python name"),
-            "name the app object after the colon, e.g. \"main:app\"".into(),
+            "name the app object after the colon, e.g. \"main:app\", or call an app factory, e.g. \"main:create_app()\"".into(),
         ));
     }
     let module_path = module.replace('.', "/");
@@ -422,7 +442,7 @@ pub fn parse_python(section: &toml::Table, dir: &Path, file: &str, label: &str) 
         }
     };
 
-    Ok(PythonApp { framework, module: module.to_string(), attribute: attribute.to_string(), requirements })
+    Ok(PythonApp { framework, module: module.to_string(), attribute: attribute.to_string(), factory_args, requirements })
 }
 
 /// Validate a Node.js framework section (`[nodejs]`, or the same keys in a

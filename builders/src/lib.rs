@@ -91,6 +91,27 @@ impl BuildSpec {
     }
 }
 
+impl BuildSpec {
+    /// Scratch space for this component's build, kept between builds:
+    /// `<dir>/.fabricks/build/<id>`. Python builds stage there what their
+    /// components read at run time (see [`BuildSpec::run_time_files`]).
+    pub fn work_dir(&self) -> PathBuf {
+        self.dir.join(OUTPUT_DIR).join("build").join(&self.id)
+    }
+
+    /// What the component reads from disk while it serves, as (host folder,
+    /// guest path): a Python component's app, packages and adapter, at the
+    /// very paths its interpreter snapshot saw them at build time, so that
+    /// templates, static files, package data and modules imported only
+    /// while serving are there. Read-only, like every mount.
+    pub fn run_time_files(&self) -> Vec<(PathBuf, String)> {
+        match &self.source {
+            AppSource::Python(_) => python::guest_folders(&self.work_dir()),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// `<dir>/.fabricks/<id>.wasm`: where fabricks puts the components it builds.
 pub fn default_output(dir: &Path, id: &str) -> PathBuf {
     dir.join(OUTPUT_DIR).join(format!("{id}.wasm"))
@@ -148,7 +169,8 @@ pub fn build(spec: &BuildSpec, options: &BuildOptions) -> Result<BuiltComponent>
     let output_dir = spec.dir.join(OUTPUT_DIR);
     let stamp_path = output_dir.join(format!("{id}.inputs"));
     let fingerprint = inputs_fingerprint(spec)?;
-    if !options.force && wasm.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == fingerprint) {
+    let files_there = spec.run_time_files().iter().all(|(host, _)| host.is_dir());
+    if !options.force && wasm.is_file() && files_there && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == fingerprint) {
         if !options.quiet {
             eprintln!("fabricks: {} is up to date (no input changed since the last build)", wasm.display());
         }
@@ -165,7 +187,7 @@ pub fn build(spec: &BuildSpec, options: &BuildOptions) -> Result<BuiltComponent>
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     let _ = std::fs::remove_file(&stamp_path);
-    let ctx = BuildContext { spec, cache_dir: cache::cache_dir(), work_dir: output_dir.join("build").join(&id) };
+    let ctx = BuildContext { spec, cache_dir: cache::cache_dir(), work_dir: spec.work_dir() };
     let started = std::time::Instant::now();
     let builder: &dyn Builder = match &spec.source {
         AppSource::Python(app) => app,
@@ -215,10 +237,11 @@ fn settings_description(spec: &BuildSpec) -> String {
     let relative = |path: &Path| path.strip_prefix(&spec.dir).unwrap_or(path).display().to_string();
     match &spec.source {
         AppSource::Python(app) => format!(
-            "python {} {}:{} requirements={:?}",
+            "python {} {}:{}{:?} requirements={:?}",
             app.framework,
             app.module,
             app.attribute,
+            app.factory_args,
             app.requirements.as_deref().map(relative)
         ),
         AppSource::NodeJs(app) => format!("nodejs {} {} {}", app.framework, app.app, app.handler),

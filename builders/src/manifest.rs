@@ -213,6 +213,13 @@ pub fn to_project(manifest: &Manifest, dir: &Path, path: &Path) -> Result<Projec
             }
             None => None,
         };
+        // What fabricks builds reads its own files at run time; a manifest
+        // written by `convert` names them already.
+        for (host, guest) in build.iter().flat_map(BuildSpec::run_time_files) {
+            if !files.iter().any(|(_, mounted)| *mounted == guest) {
+                files.push((host, guest));
+            }
+        }
         components.push(ProjectComponent {
             id: id.clone(),
             source,

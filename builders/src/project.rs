@@ -90,10 +90,11 @@ pub fn from_fabrickfile(fabrickfile: &Fabrickfile) -> Result<Project> {
     for key in skipped {
         eprintln!("warning: {}: {key} is not a string, number or boolean; it is not set", fabrickfile.path.display());
     }
-    let files = fabrickfile.file_mounts()?.into_iter().map(|(source, guest)| (fabrickfile.dir.join(source), guest)).collect();
     // A ready component (`[from] source = "wasm"`) is "built" too: the
     // build checks that it is there.
     let spec = BuildSpec::from_fabrickfile(fabrickfile);
+    let mut files = spec.run_time_files();
+    files.extend(fabrickfile.file_mounts()?.into_iter().map(|(source, guest)| (fabrickfile.dir.join(source), guest)));
     let id = fabrickfile.name.clone();
     let route = "/...".to_string();
     let config = serde_json::Map::from_iter([

@@ -19,6 +19,16 @@ const GUEST_PYTHON_VERSION: &str = "3.14";
 /// (the guest cannot load them), so any architecture would do.
 const WHEEL_PLATFORMS: &[&str] = &["manylinux2014_x86_64", "manylinux_2_28_x86_64"];
 
+/// The folders componentize-py puts on the guest's `sys.path`, in the order
+/// it is given them (`-p`), each with the guest path it mounts it at.
+const GUEST_FOLDERS: [(&str, &str); 3] = [("app", "/0"), ("deps", "/1"), ("adapter", "/2")];
+
+/// The build's app, packages and adapter folders under `work_dir`, with
+/// the guest paths the snapshot saw them at.
+pub fn guest_folders(work_dir: &Path) -> Vec<(PathBuf, String)> {
+    GUEST_FOLDERS.iter().map(|(folder, guest)| (work_dir.join(folder), guest.to_string())).collect()
+}
+
 /// How the entry module marks an explanation for the user on stderr.
 const ERROR_MARKER: &str = "fabricks-error: ";
 
@@ -42,7 +52,7 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
     step.done(if installed { "installed into the cache" } else { "cached" });
 
     let build_dir = ctx.work_dir.clone();
-    let deps_dir = build_dir.join("deps");
+    let deps_dir = build_dir.join(GUEST_FOLDERS[1].0);
     let step = progress.step("dependencies");
     let requirements = requirements_text(ctx, app)?;
     let deps = vendor_requirements(&toolchain, requirements.as_ref(), &deps_dir)?;
@@ -54,15 +64,15 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
         PythonInterface::Asgi => "asgi",
     };
     let step = progress.step(&format!("staging the app, the {} adapter and the entry module", bridge.to_uppercase()));
-    let app_dir = build_dir.join("app");
+    let app_dir = build_dir.join(GUEST_FOLDERS[0].0);
     let staged = app_files::copy_to(&ctx.spec.dir, &app_dir)?;
-    let adapter_dir = build_dir.join("adapter");
+    let adapter_dir = build_dir.join(GUEST_FOLDERS[2].0);
     adapters::write_python_package(&adapter_dir)?;
-    std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &deps_dir, &deps.stripped)?)
-        .context("writing the entry module")?;
+    std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &deps.stripped)?).context("writing the entry module")?;
     let wit_dir = build_dir.join("wit");
     wit::write_with_lifecycle(&wit_dir, wit::WASI_HTTP_VERSION)?;
-    step.done(&format!("{staged} app files; entry serves {}:{} ({})", app.module, app.attribute, app.framework));
+    let called = app.factory_args.as_ref().map(|args| format!("({args})")).unwrap_or_default();
+    step.done(&format!("{staged} app files; entry serves {}:{}{called} ({})", app.module, app.attribute, app.framework));
 
     let step = progress.step("componentize-py: snapshotting the interpreter with the app loaded");
     let partial = reuse::partial(output);
@@ -82,7 +92,11 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
         .arg("-o")
         .arg(&partial)
         .arg("fabricks_entry")
-        .env_remove("VIRTUAL_ENV")
+        // componentize-py adds the site-packages of an active virtualenv,
+        // or else of the `python3` on PATH: the guest would see packages of
+        // this machine that the app never declared. An empty environment of
+        // our own stands in for both.
+        .env("VIRTUAL_ENV", isolated_env(&build_dir)?)
         // Its failures are Python tracebacks; a Rust backtrace only buries them.
         .env("RUST_BACKTRACE", "0");
     let result = command.output().context("starting componentize-py")?;
@@ -98,6 +112,15 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
     }
     step.done(&reuse::publish(output)?);
     Ok(())
+}
+
+/// An empty virtualenv-shaped folder for componentize-py to take as the
+/// active one (it looks for a `site-packages` folder in it).
+fn isolated_env(build_dir: &Path) -> Result<PathBuf> {
+    let env = std::path::absolute(build_dir.join("isolated-env")).context("resolving the build folder")?;
+    let site_packages = env.join("lib").join(format!("python{GUEST_PYTHON_VERSION}")).join("site-packages");
+    std::fs::create_dir_all(&site_packages).with_context(|| format!("creating {}", site_packages.display()))?;
+    Ok(env)
 }
 
 /// The requirements to install, and where they came from: the Fabrickfile's
@@ -277,7 +300,7 @@ fn distribution_owners(deps_dir: &Path) -> Result<BTreeMap<String, String>> {
 
 /// The generated entry module: loads the user's app, prepares the snapshot,
 /// and exports `IncomingHandler` and `Lifecycle`.
-fn entry_module(app: &PythonApp, deps_dir: &Path, stripped: &BTreeMap<String, String>) -> Result<String> {
+fn entry_module(app: &PythonApp, stripped: &BTreeMap<String, String>) -> Result<String> {
     let quote = |s: &str| serde_json::to_string(s).expect("a string serializes");
     let bridge = match app.framework.interface() {
         PythonInterface::Wsgi => "wsgi",
@@ -295,8 +318,8 @@ from fabricks_adapter import compat, preload, {bridge}
 STRIPPED_MODULES = {stripped}
 
 compat.install()
-user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES)
-preload.prepare(user_app, {bridge_q}, {deps_q})
+user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES, {factory_args})
+preload.prepare(user_app, {bridge_q}, {source_folders})
 IncomingHandler, Lifecycle = {bridge}.exports(user_app)
 "#,
         module = app.module,
@@ -306,7 +329,10 @@ IncomingHandler, Lifecycle = {bridge}.exports(user_app)
         stripped = serde_json::to_string(stripped)?,
         module_q = quote(&app.module),
         attribute_q = quote(&app.attribute),
+        // Python's None, or the factory's arguments as a string for the adapter to parse.
+        factory_args = app.factory_args.as_deref().map(quote).unwrap_or_else(|| "None".to_string()),
         bridge_q = quote(bridge),
-        deps_q = quote(&deps_dir.to_string_lossy()),
+        // The app and its packages, where the guest sees them.
+        source_folders = serde_json::to_string(&[GUEST_FOLDERS[0].1, GUEST_FOLDERS[1].1])?,
     ))
 }

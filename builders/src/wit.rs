@@ -4,7 +4,7 @@
 //! the components we build always target exactly what we serve and a build
 //! needs nothing but this source tree.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::path::Path;
 
 /// The WIT files, as (path relative to the `wit` folder, text).
@@ -36,6 +36,11 @@ pub const NODE_WORLD: &str = "fabricks:app/node@0.1.0";
 /// `lifecycle`: a component that exports it is an app written for a
 /// long-lived process, whose instances the host reuses and retires.
 pub fn write_with_lifecycle(dir: &Path, wasi_version: &str) -> Result<()> {
+    // A WIT folder from an earlier build may hold files that no longer
+    // belong (a world of the same name in another file is an error).
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
     write_with_version(dir, wasi_version)?;
     let world = |name: &str| format!("world {name} {{\n    include wasi:http/proxy@{wasi_version};\n    export lifecycle;\n}}\n");
     let worlds = format!("package fabricks:app@0.1.0;\n\n{}\n{}", world("python"), world("node"));

@@ -108,6 +108,8 @@ def build_scope(request, state):
         "client": request.client(),
         "server": (server_name, server_port),
         "state": dict(state),
+        # The host's `spin-*` headers, which are not among `headers`.
+        "extensions": {"fabricks.spin_headers": request.spin_headers},
     }
 
 

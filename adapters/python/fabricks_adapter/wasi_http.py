@@ -77,6 +77,15 @@ class Request:
         wildcard = (self.header("spin-matched-route") or "").endswith("/...")
         path_info = self.header("spin-path-info") if wildcard else None
         self.script_name, self.path_info = _split_route(self.raw_path, path_info)
+        # Spin's `spin-*` headers are the host's word to the adapter, not the
+        # client's: the app does not see them among its headers (a header
+        # model that forbids extra fields would refuse every request). What
+        # they say reaches it as SCRIPT_NAME/PATH_INFO and REMOTE_ADDR (or
+        # root_path and client), and all of them as `spin_headers`.
+        self.spin_headers = {}
+        if any(name.startswith("spin-") for name, _ in self.headers):
+            self.spin_headers = {n: v.decode("latin-1") for n, v in self.headers if n.startswith("spin-")}
+            self.headers = [(n, v) for n, v in self.headers if not n.startswith("spin-")]
 
     def header(self, name):
         """The first value of a header as text, or None."""
@@ -87,7 +96,7 @@ class Request:
 
     def client(self):
         """(host, port) of the client, from the host's `spin-client-addr`, or None."""
-        addr = self.header("spin-client-addr")
+        addr = self.spin_headers.get("spin-client-addr")
         if not addr or ":" not in addr:
             return None
         host, _, port = addr.rpartition(":")

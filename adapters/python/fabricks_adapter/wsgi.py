@@ -50,6 +50,8 @@ def build_environ(request):
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
         "wsgi.file_wrapper": FileWrapper,
+        # The host's `spin-*` headers, which are not among the HTTP_ keys.
+        "fabricks.spin_headers": request.spin_headers,
     }
     client = request.client()
     if client:

@@ -145,7 +145,8 @@ def environ(rest):
     data = {key: env.get(key) for key in keys}
     data["wsgi.url_scheme"] = env["wsgi.url_scheme"]
     data["rest"] = rest
-    data["spin"] = {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("spin-")}
+    data["spin"] = env.get("fabricks.spin_headers")
+    data["spin_among_headers"] = [k for k in request.headers.keys() if k.lower().startswith("spin-")]
     data["connection"] = request.headers.get("Connection")
     return jsonify(data)
 

@@ -1,5 +1,6 @@
 """Says where a request landed: which component (by its environment), the
-mount point the app saw, and the spin-* headers."""
+mount point the app saw, and the host's spin-* headers (which the adapter
+keeps out of the request's headers)."""
 
 import os
 
@@ -15,5 +16,6 @@ def where(rest):
         greeting=os.environ.get("GREETING"),
         script_root=request.script_root,
         path=request.path,
-        spin={k.lower(): v for k, v in request.headers.items() if k.lower().startswith("spin-")},
+        spin=request.environ.get("fabricks.spin_headers"),
+        spin_among_headers=[k for k in request.headers.keys() if k.lower().startswith("spin-")],
     )

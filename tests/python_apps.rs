@@ -1,0 +1,88 @@
+//! Python apps in the shapes real ones have, unchanged: an app factory with
+//! blueprints, templates and static files read from disk at run time, a
+//! login in the session, data in memory, a module imported only while
+//! serving, an installed package's data file.
+
+mod support;
+
+use support::{HttpResponse, Server, build_once, repo_path, request};
+
+const FACTORY_APP: &str = "tests/apps/flask-factory";
+
+/// One process, one instance: in-memory data behaves as under `flask run`.
+fn serve_factory_app() -> Server {
+    build_once(FACTORY_APP);
+    Server::start(&repo_path(FACTORY_APP), &["--workers", "1", "--max-instances", "1"])
+}
+
+fn post_form(server: &Server, path: &str, form: &str, cookie: Option<&str>) -> HttpResponse {
+    let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    if let Some(cookie) = cookie {
+        headers.push(("Cookie", cookie));
+    }
+    request(server.addr, "POST", path, &headers, form.as_bytes())
+}
+
+/// The `name=value` part of the response's session cookie.
+fn session_cookie(response: &HttpResponse) -> String {
+    let set = response.all("set-cookie").into_iter().find(|c| c.starts_with("session=")).expect("a session cookie");
+    set.split(';').next().unwrap().to_string()
+}
+
+#[test]
+fn an_app_factory_with_blueprints_renders_templates_and_serves_static_files() {
+    let server = serve_factory_app();
+    let home = server.get("/");
+    assert_eq!(home.status, 200, "{}", home.text());
+    let page = home.text();
+    assert!(page.contains("<title>Notes - Notes</title>"), "the base template and the factory's config: {page}");
+    assert!(page.contains("No notes yet."), "{page}");
+    assert!(page.contains(r#"href="/static/style.css""#), "{page}");
+
+    let css = server.get("/static/style.css");
+    assert_eq!(css.status, 200);
+    assert_eq!(css.text(), "body { font-family: sans-serif; }\n.note { color: #333; }\n");
+    assert!(css.header("content-type").unwrap_or_default().starts_with("text/css"), "{:?}", css.headers);
+
+    let login = server.get("/auth/login");
+    assert_eq!(login.status, 200);
+    assert!(login.text().contains("<title>Log in - Notes</title>"), "a template in a subfolder: {}", login.text());
+}
+
+#[test]
+fn a_user_registers_logs_in_and_writes_notes_kept_in_memory() {
+    let server = serve_factory_app();
+    let registered = post_form(&server, "/auth/register", "username=ann&password=secret", None);
+    assert_eq!((registered.status, registered.header("location")), (302, Some("/auth/login")), "{}", registered.text());
+
+    let wrong = post_form(&server, "/auth/login", "username=ann&password=nope", None);
+    assert_eq!(wrong.status, 200);
+    assert!(wrong.text().contains("Incorrect username or password."), "{}", wrong.text());
+
+    let logged_in = post_form(&server, "/auth/login", "username=ann&password=secret", None);
+    assert_eq!((logged_in.status, logged_in.header("location")), (302, Some("/")), "{}", logged_in.text());
+    let cookie = session_cookie(&logged_in);
+
+    assert_eq!(post_form(&server, "/notes", "text=first+note", None).status, 403, "a note without logging in");
+    assert_eq!(post_form(&server, "/notes", "text=first+note", Some(&cookie)).status, 302);
+    let home = request(server.addr, "GET", "/", &[("Cookie", &cookie)], b"");
+    let page = home.text();
+    assert!(page.contains("Logged in as ann"), "{page}");
+    assert!(page.contains(r#"<li class="note">first note (ann)</li>"#), "{page}");
+    assert_eq!(server.get("/report").text(), "1 notes by ann");
+}
+
+#[test]
+fn modules_and_package_data_are_read_from_disk_while_serving_and_writes_fail_cleanly() {
+    let server = serve_factory_app();
+    // A module of the app's own that nothing imported at build time.
+    let report = server.get("/report");
+    assert_eq!((report.status, report.text().as_str()), (200, "0 notes by nobody"));
+    // A data file of an installed package.
+    let data = server.get("/package-data").json();
+    assert!(data["bytes"].as_u64().unwrap() > 1000, "{data}");
+    // The app's files are read-only: a write is an OSError the app can catch.
+    let write = server.get("/write");
+    assert_eq!(write.status, 500, "{}", write.text());
+    assert_eq!(write.json()["error"], "PermissionError", "{}", write.text());
+}
