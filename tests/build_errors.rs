@@ -116,3 +116,23 @@ fn a_build_sees_no_python_packages_of_the_machine_it_runs_on() {
     assert!(!output.status.success(), "the guest imported a package of the build machine:\n{stderr}");
     assert!(stderr.contains("needs the module 'leaky_module', which is not installed"), "{stderr}");
 }
+
+#[test]
+fn a_package_written_in_rust_is_refused_by_name_before_componentizing() {
+    // The app does not import it at start-up (passlib loads it lazily):
+    // without the refusal it would be shipped without its compiled core.
+    let dir = support::scratch_app(
+        "rust-only",
+        &[
+            ("Fabrickfile", FABRICKFILE),
+            ("main.py", "def app(environ, start_response):\n    import bcrypt\n    return []\n"),
+            ("requirements.txt", "bcrypt==4.0.1\n"),
+        ],
+    );
+    let output = support::run(&["build", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("the package \"bcrypt\" is written in Rust"), "{stderr}");
+    assert!(stderr.contains("fix: remove bcrypt"), "{stderr}");
+    assert!(!stderr.contains("componentize-py: snapshotting"), "it should fail before componentizing:\n{stderr}");
+}

@@ -156,8 +156,26 @@ fn refuse_known_compiled_only(ctx: &BuildContext, stripped: &BTreeMap<String, St
     if stripped.keys().any(|module| module.starts_with("pydantic_core")) {
         return Err(pydantic_v2_error(&ctx.spec.origin.display().to_string()));
     }
+    for (module, package) in stripped {
+        if let Some((_, instead)) = RUST_ONLY.iter().find(|(prefix, _)| module.starts_with(prefix)) {
+            bail!(
+                "{}: the package {package:?} is written in Rust ({module} is its compiled core, with no pure-Python fallback); Rust cannot be compiled for WebAssembly here, so it would fail at run time\n  fix: {instead}",
+                ctx.spec.origin.display()
+            );
+        }
+    }
     Ok(())
 }
+
+/// Packages whose compiled part is all there is, written in Rust: refused at
+/// build time rather than shipped without it. (module prefix, what to use instead)
+const RUST_ONLY: &[(&str, &str)] = &[
+    ("bcrypt._bcrypt", "remove bcrypt (passlib falls back to its other hashes; werkzeug and Django hash without it)"),
+    ("cryptography.hazmat.bindings._rust", "remove cryptography; for JWTs with HS256, PyJWT works without it"),
+    ("orjson.", "use the standard json module (or a pure-Python JSON package)"),
+    ("rpds.", "pin jsonschema<4.18, which does not need rpds-py"),
+    ("jiter.", "pin a version of the package that needs jiter that works without it, or remove it"),
+];
 
 fn pydantic_v2_error(origin: &str) -> anyhow::Error {
     anyhow::anyhow!(
