@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BINARY = ROOT / "target" / "release" / "spin-fabricks"
 WORK = ROOT / "target" / "bench"
 
+# Worker processes on both sides of a comparison: gunicorn runs 2 sync
+# workers; uvicorn and node run one process.
+NATIVE_WORKERS = {"gunicorn": 2, "uvicorn": 1, "node": 1, "node-hono": 1}
+
 APPS = {
     # name: (example dir, path, native server)
     "flask": ("examples/flask", "/users/42", "gunicorn"),
@@ -218,8 +222,11 @@ def measure_app(example, path, native, wasm, wasmtime, seconds):
         return Server(command, f"http://127.0.0.1:{p}{path}", env=env, cwd=cwd)
 
     rows = []
-    rows += measure("fabricks (reuse, default)", fabricks(), path, seconds)
-    rows += measure("fabricks (fresh instance)", fabricks("--max-instance-reuse-count", "1"), path, seconds)
+    # As many worker processes as the native server, each with fabricks'
+    # default of one instance (one module state per process, as natively).
+    workers = ("--workers", str(NATIVE_WORKERS[native]))
+    rows += measure(f"fabricks (reuse, {workers[1]} workers)", fabricks(*workers), path, seconds)
+    rows += measure("fabricks (fresh instance)", fabricks(*workers, "--max-instance-reuse-count", "1"), path, seconds)
     if wasmtime:
         rows += measure("wasmtime serve (reuse 1000)", wasmtime_serve("--max-instance-reuse-count", "1000"), path, seconds)
         rows += measure("wasmtime serve (fresh instance)", wasmtime_serve(), path, seconds)

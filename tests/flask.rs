@@ -390,12 +390,25 @@ fn sigterm_stops_the_server_cleanly() {
 }
 
 #[test]
+fn with_the_defaults_module_state_is_one_state_as_under_flask_run() {
+    // One process, one instance, kept: 40 requests from 8 clients at once
+    // all count on the same counter, as under `flask run` or gunicorn -w 1.
+    let server = serve("tests/apps/flask-probe");
+    let addr = server.addr;
+    let clients: Vec<_> = (0..8)
+        .map(|_| std::thread::spawn(move || (0..5).map(|_| request(addr, "GET", "/counter", &[], b"").text()).collect::<Vec<_>>()))
+        .collect();
+    let mut counts: Vec<u32> = clients.into_iter().flat_map(|c| c.join().unwrap()).map(|t| t.parse().unwrap()).collect();
+    counts.sort();
+    assert_eq!(counts, (1..=40).collect::<Vec<_>>(), "the requests did not all reach one instance");
+}
+
+#[test]
 fn framework_apps_reuse_warm_instances_and_each_request_starts_clean() {
     build_once("tests/apps/flask-probe");
-    // One worker process: the requests must reach the same instance.
-    let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--workers", "1"]);
+    let server = Server::start(&repo_path("tests/apps/flask-probe"), &[]);
     // stderr is read on its own thread: the banner on stdout may come first.
-    assert!(server.wait_for_log(r#"event="component_ready" reuse_count=1000"#, Duration::from_secs(5)), "{}", server.stderr());
+    assert!(server.wait_for_log(r#"event="component_ready" reuse_count=unlimited"#, Duration::from_secs(5)), "{}", server.stderr());
     let counts: Vec<String> = (0..3).map(|_| server.get("/counter").text()).collect();
     assert_eq!(counts, ["1", "2", "3"], "the same instance served the requests in turn");
     // Per-request state does not leak from one request into the next.

@@ -87,7 +87,7 @@ fn twenty_thousand_requests_on_64_connections_all_succeed_and_memory_levels_off(
     eprintln!("load: RSS after each quarter of {TOTAL} requests: {samples:?} KiB");
     assert_eq!(failures.load(Ordering::Relaxed), 0, "failed requests:\n{}", server.stderr());
     assert!(samples.iter().all(|&kb| kb > 0), "RSS not readable");
-    // Each worker process has at most --max-instances instances (2 by
+    // Each worker process has at most --max-instances instances (1 by
     // default), all made in the first few requests: over the second half,
     // memory stays within what one more instance would add (~12 MB), not
     // one per connection (64 would be ~800 MB).

@@ -23,22 +23,24 @@ pub struct ServeArgs {
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub max_instance_memory: Option<usize>,
     /// Requests one instance serves before a fresh one takes over (1: a fresh instance per
-    /// request). Default: 1000 for framework apps (WSGI, ASGI, Express...), 1 for plain components.
+    /// request). Default: no limit for framework apps (WSGI, ASGI, Express...: their module
+    /// state lasts, as in a gunicorn worker), 1 for plain components.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_instance_reuse_count: Option<u64>,
-    /// Server processes, each single-threaded with its own instances (like gunicorn's
-    /// --workers); the kernel spreads connections over them. Default: one per CPU core.
+    /// Server processes, each single-threaded with its own instances and so its own module
+    /// state (like gunicorn's --workers, default 1); the kernel spreads connections over them.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
     pub workers: Option<u64>,
-    /// Instances of one component at once in each worker process (one request each); more
-    /// requests wait in line (see --max-queue-wait).
+    /// Instances of one component at once in each worker process (one request each, each with
+    /// its own module state); more requests wait in line (see --max-queue-wait).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=fabricks_trigger::limits::MAX_INSTANCES as u64))]
     #[arg(default_value_t = fabricks_trigger::limits::DEFAULT_MAX_INSTANCES as u64)]
     pub max_instances: u64,
     /// Seconds a warm instance may stay idle before it is retired (a Python app's shutdown,
     /// ASGI lifespan and atexit handlers, runs then, as after its last request and at a stop).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
-    pub idle_instance_timeout: f64,
+    /// Default: never.
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_instance_timeout: Option<f64>,
     /// Request bodies larger than this get a 413 (suffixes k, m, g).
     #[arg(long, value_name = "BYTES", default_value = "64m", value_parser = parse_bytes)]
     pub max_request_body_size: usize,
@@ -68,8 +70,8 @@ impl ServeArgs {
         if !(self.request_timeout > 0.0 && self.request_timeout.is_finite()) {
             bail!("--request-timeout {}: must be a positive number of seconds", self.request_timeout);
         }
-        if !(self.idle_instance_timeout > 0.0 && self.idle_instance_timeout.is_finite()) {
-            bail!("--idle-instance-timeout {}: must be a positive number of seconds", self.idle_instance_timeout);
+        if let Some(seconds) = self.idle_instance_timeout.filter(|s| !(*s > 0.0 && s.is_finite())) {
+            bail!("--idle-instance-timeout {seconds}: must be a positive number of seconds");
         }
         if !(self.max_queue_wait >= 0.0 && self.max_queue_wait.is_finite()) {
             bail!("--max-queue-wait {}: must be zero or a positive number of seconds", self.max_queue_wait);
@@ -81,7 +83,7 @@ impl ServeArgs {
                 request_timeout: Duration::from_secs_f64(self.request_timeout),
                 max_instance_memory: self.max_instance_memory,
                 max_instance_reuse_count: self.max_instance_reuse_count.map(|n| n as usize),
-                idle_instance_timeout: Duration::from_secs_f64(self.idle_instance_timeout),
+                idle_instance_timeout: self.idle_instance_timeout.map(Duration::from_secs_f64),
                 max_instances: self.max_instances as usize,
                 max_request_body: self.max_request_body_size as u64,
             },
@@ -99,7 +101,7 @@ impl ServeArgs {
 
     /// Worker processes to serve from.
     pub fn workers(&self) -> usize {
-        self.workers.map(|n| n as usize).unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(1))
+        self.workers.map(|n| n as usize).unwrap_or(1)
     }
 }
 

@@ -118,10 +118,14 @@ pub async fn serve(
         if options.announce {
             tracing::info!(
                 event = "component_ready",
-                reuse_count = reuse,
+                reuse_count = %if reuse == usize::MAX { "unlimited".to_string() } else { reuse.to_string() },
                 "{}: up to {max_instances} instances at once, {}",
                 component.id,
-                if reuse == 1 { "a fresh one per request".to_string() } else { format!("each reused for up to {reuse} requests") }
+                match reuse {
+                    1 => "a fresh one per request".to_string(),
+                    usize::MAX => "each kept for the server's life".to_string(),
+                    _ => format!("each reused for up to {reuse} requests"),
+                }
             );
         }
         let pool = pool::InstancePool::new(instances, max_instances);

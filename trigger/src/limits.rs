@@ -14,8 +14,9 @@ pub struct Limits {
     /// Requests one instance serves before it is retired (1: fresh per
     /// request). `None`: by kind of app, see [`Limits::reuse_count`].
     pub max_instance_reuse_count: Option<usize>,
-    /// An instance idle this long is retired.
-    pub idle_instance_timeout: Duration,
+    /// An instance idle this long is retired (`None`: never, as a gunicorn
+    /// or uvicorn worker keeps its process).
+    pub idle_instance_timeout: Option<Duration>,
     /// Instances of one component at once (in one worker process); more
     /// requests wait for one.
     pub max_instances: usize,
@@ -26,15 +27,16 @@ pub struct Limits {
 /// The most instances one component may have at once (`max_instances`).
 pub const MAX_INSTANCES: usize = 1000;
 
-/// Instances of one component at once in one worker process, by default.
-/// A guest runs one request at a time and is mostly busy on the CPU, and a
-/// worker runs on one core (see BENCHMARKS.md): two let one instance start
-/// while the other runs.
-pub const DEFAULT_MAX_INSTANCES: usize = 2;
+/// Instances of one component at once in one worker process, by default:
+/// one, so that an app's module state (an in-memory store, a counter) is
+/// one state, as in one gunicorn, uvicorn or node process. More instances
+/// (`--max-instances`) serve more requests at once, each with its own state.
+pub const DEFAULT_MAX_INSTANCES: usize = 1;
 
 /// How many requests a warm instance of an app written for a long-lived
-/// process serves in sequence (like gunicorn's `max_requests`).
-pub const LONG_LIVED_REUSE_COUNT: usize = 1000;
+/// process serves in sequence: all of them, as a gunicorn worker does by
+/// default (`max_requests = 0`). `--max-instance-reuse-count` sets a limit.
+pub const LONG_LIVED_REUSE_COUNT: usize = usize::MAX;
 
 impl Limits {
     /// Apps written for a long-lived process (WSGI, ASGI, Express, ...: the
@@ -68,7 +70,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             max_instance_memory: None,
             max_instance_reuse_count: None,
-            idle_instance_timeout: Duration::from_secs(30),
+            idle_instance_timeout: None,
             max_instances: DEFAULT_MAX_INSTANCES,
             max_request_body: 64 << 20,
         }

@@ -6,10 +6,11 @@
 //! `--workers`): a request takes a [`Turn`], then the most recently used warm
 //! instance (its memory is still in the CPU caches), or a new one, as a
 //! [`Lease`]. An instance serves one request at a time (wasi:http 0.2), up to
-//! its share of the reuse count: each instance draws its own share from the
-//! top tenth of the count (gunicorn's `max_requests_jitter`), so instances
+//! its share of the reuse count (by default unlimited for apps written for a
+//! long-lived process): each instance draws its own share from the top tenth
+//! of the count (gunicorn's `max_requests_jitter`), so instances
 //! made together do not all retire together. It is retired after that, when
-//! idle for `idle_instance_timeout`, or when the server stops. Retiring lets
+//! idle for `idle_instance_timeout` (if one is set), or when the server stops. Retiring lets
 //! the app shut down while the instance still holds its turn, so its
 //! replacement waits for it. A lease dropped without being given back (the
 //! guest trapped or overran its timeout) drops its instance: it is never
@@ -99,8 +100,8 @@ pub struct Lease<I: Instances> {
 }
 
 impl<I: Instances> InstancePool<I> {
-    /// A pool of up to `max_instances` instances; starts retiring idle ones
-    /// in the background (on the current tokio runtime).
+    /// A pool of up to `max_instances` instances; with an idle timeout, it
+    /// retires idle ones in the background (on the current tokio runtime).
     pub fn new(instances: I, max_instances: usize) -> Self {
         let idle_timeout = instances.limits().idle_instance_timeout;
         let inner = Arc::new(Pool {
@@ -111,15 +112,17 @@ impl<I: Instances> InstancePool<I> {
             jitter: RandomState::new(),
             made: AtomicU64::new(0),
         });
-        let pool = Arc::downgrade(&inner);
-        let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(period).await;
-                let Some(pool) = pool.upgrade() else { return };
-                pool.retire_idle(idle_timeout).await;
-            }
-        });
+        if let Some(idle_timeout) = idle_timeout {
+            let pool = Arc::downgrade(&inner);
+            let period = (idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(period).await;
+                    let Some(pool) = pool.upgrade() else { return };
+                    pool.retire_idle(idle_timeout).await;
+                }
+            });
+        }
         InstancePool { inner }
     }
 
@@ -302,7 +305,7 @@ mod tests {
     }
 
     fn pool(max_instances: usize, reuse_count: usize) -> InstancePool<Numbers> {
-        let limits = Limits { idle_instance_timeout: Duration::from_secs(30), ..Limits::default() };
+        let limits = Limits { idle_instance_timeout: Some(Duration::from_secs(30)), ..Limits::default() };
         let numbers = Numbers { limits, reuse_count, made: AtomicU64::new(0), retired: Mutex::default(), stopping: AtomicBool::new(false) };
         InstancePool::new(numbers, max_instances)
     }
