@@ -30,6 +30,7 @@ enum Command {
     Up(commands::up::UpArgs),
     Build(commands::build::BuildArgs),
     Convert(commands::convert::ConvertArgs),
+    Exec(commands::exec::ExecArgs),
     /// Package fabricks as Spin plugins.
     #[command(subcommand)]
     Plugin(commands::plugin::PluginCommand),
@@ -37,7 +38,7 @@ enum Command {
     Trigger(commands::trigger::TriggerArgs),
 }
 
-const SUBCOMMANDS: &[&str] = &["up", "build", "convert", "plugin", "trigger", "help", "--help", "-h", "--version", "-V"];
+const SUBCOMMANDS: &[&str] = &["up", "build", "convert", "exec", "plugin", "trigger", "help", "--help", "-h", "--version", "-V"];
 
 fn main() -> std::process::ExitCode {
     logging::init();
@@ -51,6 +52,11 @@ fn main() -> std::process::ExitCode {
             Command::Up(args) => commands::up::run(args),
             Command::Build(args) => commands::build::run(args),
             Command::Convert(args) => commands::convert::run(args),
+            Command::Exec(args) => match commands::exec::run(args) {
+                // The command's own exit status, as a shell would give it.
+                Ok(status) => return std::process::ExitCode::from(u8::try_from(status.clamp(0, 255)).unwrap_or(1)),
+                Err(error) => Err(error),
+            },
             Command::Plugin(command) => commands::plugin::run(command),
             Command::Trigger(args) => commands::trigger::run(commands::trigger::TriggerCli { args }),
         }

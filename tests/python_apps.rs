@@ -86,3 +86,41 @@ fn modules_and_package_data_are_read_from_disk_while_serving_and_writes_fail_cle
     assert_eq!(write.status, 500, "{}", write.text());
     assert_eq!(write.json()["error"], "PermissionError", "{}", write.text());
 }
+
+/// `spin-fabricks exec APP -- ARGS`: its exit status, stdout and stderr.
+fn exec(app: &'static str, args: &[&str]) -> (i32, String, String) {
+    build_once(app);
+    let dir = repo_path(app);
+    let mut all = vec!["exec", dir.to_str().unwrap(), "-q", "--"];
+    all.extend_from_slice(args);
+    let output = support::run(&all);
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
+}
+
+#[test]
+fn the_apps_own_command_line_runs_inside_its_component() {
+    // A console script of an installed package, on the app factory.
+    let (status, stdout, stderr) = exec(FACTORY_APP, &["flask", "--app", "notes", "routes"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("auth.login") && stdout.contains("/static/<path:filename>"), "{stdout}");
+    // python -c, with its arguments, the app importable and its files there.
+    let code = "import sys, notes; print(sys.argv[1:], notes.create_app().name, open('/0/notes/static/style.css').read(9))";
+    let (status, stdout, _) = exec(FACTORY_APP, &["python", "-c", code, "x"]);
+    assert_eq!((status, stdout.as_str()), (0, "['x'] notes body { fo\n"));
+    // The exit status is the command's.
+    assert_eq!(exec(FACTORY_APP, &["python", "-c", "raise SystemExit(3)"]).0, 3);
+    let (status, _, stderr) = exec(FACTORY_APP, &["python", "-c", "1/0"]);
+    assert_eq!(status, 1);
+    assert!(stderr.contains("ZeroDivisionError"), "{stderr}");
+    let (status, _, stderr) = exec(FACTORY_APP, &["nosuch"]);
+    assert_eq!(status, 127);
+    assert!(stderr.contains("'nosuch' is neither python nor a command of the app's packages") && stderr.contains("flask"), "{stderr}");
+}
+
+#[test]
+fn a_django_projects_management_commands_run_through_exec() {
+    let (status, stdout, stderr) = exec("examples/django", &["django-admin", "check", "--settings", "mysite.settings"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("System check identified no issues"), "{stdout}");
+}

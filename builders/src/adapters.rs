@@ -14,6 +14,7 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("event_loop.py", include_str!("../../adapters/python/fabricks_adapter/event_loop.py")),
     ("asgi.py", include_str!("../../adapters/python/fabricks_adapter/asgi.py")),
     ("lifecycle.py", include_str!("../../adapters/python/fabricks_adapter/lifecycle.py")),
+    ("command.py", include_str!("../../adapters/python/fabricks_adapter/command.py")),
 ];
 
 /// fabricks' own WIT package (its `lifecycle` interface), written beside the

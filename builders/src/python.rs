@@ -317,7 +317,7 @@ fn distribution_owners(deps_dir: &Path) -> Result<BTreeMap<String, String>> {
 }
 
 /// The generated entry module: loads the user's app, prepares the snapshot,
-/// and exports `IncomingHandler` and `Lifecycle`.
+/// and exports `IncomingHandler`, `Lifecycle` and `Command`.
 fn entry_module(app: &PythonApp, stripped: &BTreeMap<String, String>) -> Result<String> {
     let quote = |s: &str| serde_json::to_string(s).expect("a string serializes");
     let bridge = match app.framework.interface() {
@@ -330,7 +330,7 @@ fn entry_module(app: &PythonApp, stripped: &BTreeMap<String, String>) -> Result<
 Rewritten on every build; the app's own code is imported, never edited.
 """
 
-from fabricks_adapter import compat, preload, {bridge}
+from fabricks_adapter import command, compat, preload, {bridge}
 
 # Compiled modules left out of the vendored packages (module -> package).
 STRIPPED_MODULES = {stripped}
@@ -339,6 +339,7 @@ compat.install()
 user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES, {factory_args})
 preload.prepare(user_app, {bridge_q}, {source_folders})
 IncomingHandler, Lifecycle = {bridge}.exports(user_app)
+Command = command.command_class()
 "#,
         module = app.module,
         attribute = app.attribute,

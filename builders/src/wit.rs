@@ -42,8 +42,11 @@ pub fn write_with_lifecycle(dir: &Path, wasi_version: &str) -> Result<()> {
         std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
     write_with_version(dir, wasi_version)?;
-    let world = |name: &str| format!("world {name} {{\n    include wasi:http/proxy@{wasi_version};\n    export lifecycle;\n}}\n");
-    let worlds = format!("package fabricks:app@0.1.0;\n\n{}\n{}", world("python"), world("node"));
+    let world = |name: &str, extra: &str| {
+        format!("world {name} {{\n    include wasi:http/proxy@{wasi_version};\n    export lifecycle;\n{extra}}}\n")
+    };
+    // Python components also run the app's own command line (`exec`).
+    let worlds = format!("package fabricks:app@0.1.0;\n\n{}\n{}", world("python", "    export command;\n"), world("node", ""));
     crate::adapters::write_files(
         dir,
         [("deps/fabricks-app/lifecycle.wit", crate::adapters::LIFECYCLE_WIT.to_string()), ("deps/fabricks-app/worlds.wit", worlds)],

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod convert;
+pub mod exec;
 pub mod plugin;
 pub mod project;
 pub mod serve_args;

@@ -127,6 +127,10 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<Host>> {
 /// fabricks' Python builder have none.
 const LIFECYCLE_INTERFACE: &str = "fabricks:app/lifecycle@0.1.0";
 
+/// fabricks' own export (adapters/wit/lifecycle.wit) through which `exec`
+/// runs the app's command line; Python components fabricks builds have it.
+const COMMAND_INTERFACE: &str = "fabricks:app/command@0.1.0";
+
 /// Everything needed to make instances of one component.
 pub struct ComponentInstances {
     stopping: Arc<AtomicBool>,
@@ -207,6 +211,30 @@ impl ComponentInstances {
             stderr: GuestOutput::new(output_prefix, true),
             next_instance: AtomicU64::new(0),
         })
+    }
+
+    /// Run the app's own command line (`args`, the command's name first) on
+    /// a new instance, through the component's `fabricks:app/command`
+    /// export; its exit status.
+    pub async fn run_command(&self, component: &Component, args: Vec<String>) -> Result<i32> {
+        let id = &self.component;
+        let run = component
+            .get_export_index(None, COMMAND_INTERFACE)
+            .and_then(|interface| component.get_export_index(Some(&interface), "run"))
+            .with_context(|| {
+                format!(
+                    "component {id:?} cannot run commands: it does not export {COMMAND_INTERFACE} (Python components fabricks builds do)"
+                )
+            })?;
+        let mut store = self.new_store().map_err(anyhow::Error::from).context("setting up a store")?;
+        let instance =
+            self.pre.instantiate_async(&mut store).await.map_err(anyhow::Error::from).with_context(|| format!("instantiating {id:?}"))?;
+        let run = instance
+            .get_typed_func::<(Vec<String>,), (i32,)>(&mut store, run)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("component {id:?}: its {COMMAND_INTERFACE} export"))?;
+        let (status,) = run.call_async(&mut store, (args,)).await.map_err(anyhow::Error::from).context("running the command")?;
+        Ok(status)
     }
 
     fn new_store(&self) -> wasmtime::Result<Store<Host>> {

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod engine;
+pub mod exec;
 pub mod guest_output;
 pub mod instances;
 pub mod limits;
