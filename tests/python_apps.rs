@@ -124,3 +124,36 @@ fn a_django_projects_management_commands_run_through_exec() {
     assert_eq!(status, 0, "{stderr}");
     assert!(stdout.contains("System check identified no issues"), "{stdout}");
 }
+
+const DJANGO_APP: &str = "tests/apps/django-admin";
+
+#[test]
+fn a_django_project_serves_its_admin_login_and_debug_pages_from_djangos_own_templates() {
+    build_once(DJANGO_APP);
+    let server = Server::start(&repo_path(DJANGO_APP), &[]);
+    // The admin's templates are files of the installed django package.
+    let login = server.get("/admin/login/");
+    assert_eq!(login.status, 200, "{}", login.text());
+    assert!(login.text().contains("<title>Log in | Django site admin</title>"), "{}", login.text());
+    assert!(login.text().contains(r#"href="/static/admin/css/base.css""#), "{}", login.text());
+    assert!(login.all("set-cookie").iter().any(|c| c.starts_with("csrftoken=")), "{:?}", login.headers);
+    // Not logged in: the admin index sends the user to the login page.
+    let index = server.get("/admin/");
+    assert_eq!((index.status, index.header("location")), (302, Some("/admin/login/?next=/admin/")));
+    // DEBUG comes from the environment the settings module read (at build
+    // time as while serving): Django's technical 404 and 500 pages.
+    let missing = server.get("/nope");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().contains("<title>Page not found at /nope</title>"), "{}", missing.text());
+    let boom = server.get("/boom/");
+    assert_eq!(boom.status, 500);
+    assert!(boom.text().contains("RuntimeError") && boom.text().contains("this view fails on purpose"), "{}", boom.text());
+    assert_eq!(server.get("/products/").text(), "products page");
+}
+
+#[test]
+fn manage_py_runs_through_exec() {
+    let (status, stdout, stderr) = exec(DJANGO_APP, &["python", "manage.py", "check"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("System check identified no issues"), "{stdout}");
+}

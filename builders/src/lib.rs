@@ -56,6 +56,10 @@ pub struct BuildSpec {
     pub source: AppSource,
     /// Where the component goes.
     pub output: PathBuf,
+    /// The environment the component runs with: the build loads the app
+    /// with it too, so that what its modules read at import time (Django's
+    /// settings: `DEBUG = os.environ.get(...)`) is what they read serving.
+    pub environment: Vec<(String, String)>,
 }
 
 impl BuildSpec {
@@ -67,7 +71,14 @@ impl BuildSpec {
             AppSource::Custom(custom) => dir.join(&custom.output),
             AppSource::Python(_) | AppSource::NodeJs(_) => default_output(&dir, &fabrickfile.name),
         };
-        BuildSpec { id: fabrickfile.name.clone(), dir, origin: fabrickfile.path.clone(), source: fabrickfile.source.clone(), output }
+        BuildSpec {
+            id: fabrickfile.name.clone(),
+            dir,
+            origin: fabrickfile.path.clone(),
+            source: fabrickfile.source.clone(),
+            output,
+            environment: fabrickfile.environment().0,
+        }
     }
 
     /// A spin.toml component with a framework section (`language` is
@@ -87,7 +98,7 @@ impl BuildSpec {
             "nodejs" => AppSource::NodeJs(fabrickfile::parse_nodejs(settings, &dir, &file, label)?),
             other => bail!("{file}: {label}: {other:?} is not a language fabricks builds"),
         };
-        Ok(BuildSpec { id: id.to_string(), dir, origin: manifest.to_path_buf(), source, output })
+        Ok(BuildSpec { id: id.to_string(), dir, origin: manifest.to_path_buf(), source, output, environment: Vec::new() })
     }
 }
 
@@ -227,6 +238,9 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     if let AppSource::Python(_) | AppSource::NodeJs(_) = &spec.source {
         hasher.update(adapters::LIFECYCLE_WIT);
     }
+    if let AppSource::Python(_) = &spec.source {
+        hasher.update(python::TZDATA);
+    }
     app_files::hash_into(&spec.dir, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))
 }
@@ -234,6 +248,10 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
 /// The build settings, with paths relative to the app directory: the same
 /// app named by a relative or an absolute path is the same input.
 fn settings_description(spec: &BuildSpec) -> String {
+    format!("{} environment={:?}", source_description(spec), spec.environment)
+}
+
+fn source_description(spec: &BuildSpec) -> String {
     let relative = |path: &Path| path.strip_prefix(&spec.dir).unwrap_or(path).display().to_string();
     match &spec.source {
         AppSource::Python(app) => format!(

@@ -207,9 +207,12 @@ pub fn to_project(manifest: &Manifest, dir: &Path, path: &Path) -> Result<Projec
                 ),
             });
         }
+        let environment: Vec<(String, String)> = component.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let build = match frameworks.remove(id) {
             Some((language, settings, label)) => {
-                Some(BuildSpec::from_framework_settings(id, path, source.clone(), language, &settings, &label)?)
+                let mut spec = BuildSpec::from_framework_settings(id, path, source.clone(), language, &settings, &label)?;
+                spec.environment = environment.clone();
+                Some(spec)
             }
             None => None,
         };
@@ -224,7 +227,7 @@ pub fn to_project(manifest: &Manifest, dir: &Path, path: &Path) -> Result<Projec
             id: id.clone(),
             source,
             build,
-            environment: component.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            environment,
             files,
             allowed_outbound_hosts: component.allowed_outbound_hosts.clone(),
             settings: serde_json::to_value(&tool)?.as_object().cloned().unwrap_or_default(),

@@ -68,7 +68,8 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
     let staged = app_files::copy_to(&ctx.spec.dir, &app_dir)?;
     let adapter_dir = build_dir.join(GUEST_FOLDERS[2].0);
     adapters::write_python_package(&adapter_dir)?;
-    std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &deps.stripped)?).context("writing the entry module")?;
+    std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &ctx.spec.environment, &deps.stripped)?)
+        .context("writing the entry module")?;
     let wit_dir = build_dir.join("wit");
     wit::write_with_lifecycle(&wit_dir, wit::WASI_HTTP_VERSION)?;
     let called = app.factory_args.as_ref().map(|args| format!("({args})")).unwrap_or_default();
@@ -211,11 +212,22 @@ impl Vendored {
 const STAMP: &str = ".fabricks-deps";
 const STRIPPED: &str = ".fabricks-stripped.json";
 
+/// The time zone database for `zoneinfo` (Django with `USE_TZ`, any
+/// `ZoneInfo("Europe/Paris")`): the guest has no /usr/share/zoneinfo, so the
+/// `tzdata` package stands in for it, as on systems without one.
+pub const TZDATA: &str = "tzdata==2026.6";
+
+/// `requirements` with [`TZDATA`] added, unless they name tzdata already.
+fn with_time_zone_data(requirements: &str) -> String {
+    let names_tzdata = requirements.lines().any(|line| line.trim().to_ascii_lowercase().starts_with("tzdata"));
+    if names_tzdata { requirements.to_string() } else { format!("{}\n{TZDATA}\n", requirements.trim_end()) }
+}
+
 /// Install `requirements` into `deps_dir` as wheels for the guest's Python,
 /// with every compiled extension removed. Reused while the requirements are
 /// unchanged.
 fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Requirements>, deps_dir: &Path) -> Result<Vendored> {
-    let text = requirements.map(|r| r.text.clone()).unwrap_or_default();
+    let text = with_time_zone_data(&requirements.map(|r| r.text.clone()).unwrap_or_default());
     let mut hasher = Sha256::new();
     hasher.update(GUEST_PYTHON_VERSION);
     hasher.update(WHEEL_PLATFORMS.join(","));
@@ -228,11 +240,11 @@ fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Requir
     }
     vendored.clear()?;
 
-    let mut stripped = BTreeMap::new();
-    if let Some(requirements) = requirements.filter(|_| !text.trim().is_empty()) {
+    let origin = requirements.map(|r| r.origin.display().to_string()).unwrap_or_else(|| "the app (none declared)".into());
+    let stripped = {
         // pip reads a file; a pyproject's list is written out first.
         let list = deps_dir.with_extension("requirements.txt");
-        std::fs::write(&list, &requirements.text).with_context(|| format!("writing {}", list.display()))?;
+        std::fs::write(&list, &text).with_context(|| format!("writing {}", list.display()))?;
         let mut pip = Command::new(toolchain.python());
         pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--target"]).arg(deps_dir).args([
             "--only-binary=:all:",
@@ -247,18 +259,18 @@ fn vendor_requirements(toolchain: &PythonToolchain, requirements: Option<&Requir
         pip.arg("-r").arg(&list);
         let output = pip.output().context("starting pip")?;
         if !output.status.success() && String::from_utf8_lossy(&output.stderr).contains("pydantic-core") {
-            return Err(pydantic_v2_error(&requirements.origin.display().to_string()));
+            return Err(pydantic_v2_error(&origin));
         }
         if !output.status.success() {
             bail!(
-                "installing the requirements of {} for the guest (CPython {GUEST_PYTHON_VERSION}) failed: a package needs a wheel for CPython {GUEST_PYTHON_VERSION} or a pure-Python one\n{}\n  fix: pin versions that publish such wheels",
-                requirements.origin.display(),
+                "installing the requirements of {origin} for the guest (CPython {GUEST_PYTHON_VERSION}) failed: a package needs a wheel for CPython {GUEST_PYTHON_VERSION} or a pure-Python one\n{}\n  fix: pin versions that publish such wheels",
                 process::tail(&output, 20)
             );
         }
-        stripped = strip_compiled_modules(deps_dir)?;
+        let stripped = strip_compiled_modules(deps_dir)?;
         let _ = std::fs::remove_dir_all(deps_dir.join("bin"));
-    }
+        stripped
+    };
     std::fs::write(deps_dir.join(STRIPPED), serde_json::to_string(&stripped)?).context("recording the stripped modules")?;
     vendored.record()?;
     Ok(Vendored { packages: count_distributions(deps_dir), reused: false, stripped })
@@ -318,7 +330,7 @@ fn distribution_owners(deps_dir: &Path) -> Result<BTreeMap<String, String>> {
 
 /// The generated entry module: loads the user's app, prepares the snapshot,
 /// and exports `IncomingHandler`, `Lifecycle` and `Command`.
-fn entry_module(app: &PythonApp, stripped: &BTreeMap<String, String>) -> Result<String> {
+fn entry_module(app: &PythonApp, environment: &[(String, String)], stripped: &BTreeMap<String, String>) -> Result<String> {
     let quote = |s: &str| serde_json::to_string(s).expect("a string serializes");
     let bridge = match app.framework.interface() {
         PythonInterface::Wsgi => "wsgi",
@@ -330,10 +342,16 @@ fn entry_module(app: &PythonApp, stripped: &BTreeMap<String, String>) -> Result<
 Rewritten on every build; the app's own code is imported, never edited.
 """
 
+import os
+
 from fabricks_adapter import command, compat, preload, {bridge}
 
 # Compiled modules left out of the vendored packages (module -> package).
 STRIPPED_MODULES = {stripped}
+
+# The component's environment, as it will be while serving: what the app's
+# modules read at import time is what they would read then.
+os.environ.update({environment})
 
 compat.install()
 user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES, {factory_args})
@@ -346,6 +364,7 @@ Command = command.command_class()
         framework = app.framework,
         interface = bridge.to_uppercase(),
         stripped = serde_json::to_string(stripped)?,
+        environment = serde_json::to_string(&environment.iter().cloned().collect::<BTreeMap<_, _>>())?,
         module_q = quote(&app.module),
         attribute_q = quote(&app.attribute),
         // Python's None, or the factory's arguments as a string for the adapter to parse.

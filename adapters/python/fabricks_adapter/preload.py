@@ -167,7 +167,7 @@ _NEVER_SERVING = {"test", "idlelib", "tkinter", "turtledemo", "lib2to3", "ensure
 
 # `import a.b, c` and `from a.b import c` at the start of a line.
 _IMPORT_LINE = re.compile(
-    rb"^[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b|import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*))",
+    rb"^[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+\(?([\w \t,]*)|import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*))",
     re.M,
 )
 
@@ -190,14 +190,21 @@ def import_stdlib_named_in(folders):
                         text = source.read()
                 except OSError:
                     continue
-                for from_name, import_names in _IMPORT_LINE.findall(text):
-                    for name in [from_name] if from_name else import_names.split(b","):
-                        names.add(name.strip().decode("ascii", "replace"))
+                for from_name, from_names, import_names in _IMPORT_LINE.findall(text):
+                    if from_name:
+                        names.add(from_name.decode("ascii", "replace"))
+                        # `from unittest import mock`: the name may be a submodule.
+                        for imported in from_names.split(b","):
+                            imported = imported.split()[0] if imported.split() else b""
+                            if imported and imported != b"*":
+                                names.add((from_name + b"." + imported).decode("ascii", "replace"))
+                    else:
+                        for name in import_names.split(b","):
+                            names.add(name.strip().decode("ascii", "replace"))
     for name in sorted(names):
         root = name.split(".")[0]
-        if root in sys.stdlib_module_names and root not in _NEVER_SERVING:
-            if not import_quietly(name):
-                import_quietly(root)
+        if root in sys.stdlib_module_names and root not in _NEVER_SERVING and name not in sys.modules:
+            import_quietly(name)
 
 
 def prepare(app, interface, source_folders=()):
