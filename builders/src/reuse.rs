@@ -44,17 +44,26 @@ impl StampedDir {
 /// A toolchain folder in the cache: `install` fills it once; a marker
 /// written after that says it is ready. A folder without the marker is
 /// what an interrupted install left: it is removed and installed again.
-/// Returns whether it was installed now.
+/// Installs are serialised by a lock file beside the folder. Returns
+/// whether it was installed now.
 pub fn provision(dir: &Path, version: &str, install: impl FnOnce(&Path) -> Result<()>) -> Result<bool> {
     let ready = dir.join(".fabricks-ready");
+    if ready.is_file() {
+        return Ok(false);
+    }
+    let parent = dir.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).with_context(|| format!("creating the cache directory {}", parent.display()))?;
+    // One install at a time (two builds at once on a new machine): the
+    // second waits for the first, then finds the toolchain ready.
+    let lock_path = dir.with_extension("lock");
+    let lock = std::fs::File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+    lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
     if ready.is_file() {
         return Ok(false);
     }
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("removing the unfinished toolchain at {}", dir.display()))?;
     }
-    let parent = dir.parent().unwrap_or(dir);
-    std::fs::create_dir_all(parent).with_context(|| format!("creating the cache directory {}", parent.display()))?;
     install(dir)?;
     std::fs::write(&ready, version).with_context(|| format!("writing {}", ready.display()))?;
     Ok(true)
@@ -115,6 +124,29 @@ mod tests {
         });
         assert!(installed.unwrap());
         assert!(!provision(&dir, "1", |_| panic!("installed twice")).unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn installs_at_the_same_time_are_one_install() {
+        let dir = scratch("concurrent");
+        let installs = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    provision(&dir, "1", |d| {
+                        installs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        std::fs::create_dir_all(d)?;
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        std::fs::write(d.join("tool"), "x")?;
+                        Ok(())
+                    })
+                    .unwrap();
+                    assert!(dir.join("tool").is_file(), "a caller went on before the toolchain was there");
+                });
+            }
+        });
+        assert_eq!(installs.load(std::sync::atomic::Ordering::SeqCst), 1);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
