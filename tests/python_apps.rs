@@ -157,3 +157,18 @@ fn manage_py_runs_through_exec() {
     assert_eq!(status, 0, "{stderr}");
     assert!(stdout.contains("System check identified no issues"), "{stdout}");
 }
+
+#[test]
+fn fastapis_yield_dependencies_file_responses_and_static_files_work() {
+    const APP: &str = "tests/apps/fastapi-patterns";
+    build_once(APP);
+    let server = Server::start(&repo_path(APP), &[]);
+    // The dependency's cleanup runs after each request.
+    assert_eq!(server.get("/items").json(), serde_json::json!({"db": "session", "events": ["open"]}));
+    assert_eq!(server.get("/items").json()["events"], serde_json::json!(["open", "close", "open"]));
+    // Paths relative to the app's folder, as under uvicorn started there.
+    assert_eq!(server.get("/file").text(), "hello file\n");
+    assert_eq!(server.get("/static/hello.txt").text(), "hello file\n");
+    let agent = request(server.addr, "GET", "/agent", &[("User-Agent", "tester")], b"");
+    assert_eq!(agent.json(), serde_json::json!({"user_agent": "tester"}));
+}

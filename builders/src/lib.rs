@@ -225,6 +225,13 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     hasher.update(toolchain::COMPONENTIZE_PY_VERSION);
     hasher.update(toolchain::COMPONENTIZE_JS_VERSION);
     hasher.update(settings_description(spec));
+    // The builder's own code writes part of the component (the generated
+    // entry module, the build settings): a new fabricks rebuilds.
+    hasher.update(match &spec.source {
+        AppSource::Python(_) => include_str!("python.rs"),
+        AppSource::NodeJs(_) => include_str!("nodejs.rs"),
+        AppSource::Wasm { .. } | AppSource::Custom(_) => "",
+    });
     // Only what this component's build reads: its own language's adapter.
     let adapter: &[(&str, &str)] = match &spec.source {
         AppSource::Python(_) => adapters::PYTHON_PACKAGE,

@@ -352,6 +352,10 @@ STRIPPED_MODULES = {stripped}
 # The component's environment, as it will be while serving: what the app's
 # modules read at import time is what they would read then.
 os.environ.update({environment})
+# The app's folder is the working directory, as where gunicorn or uvicorn
+# is started: relative paths (StaticFiles(directory="static"),
+# open("data.json")) mean the app's files, at build time and while serving.
+os.chdir({app_folder})
 
 compat.install()
 user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES, {factory_args})
@@ -364,6 +368,7 @@ Command = command.command_class()
         framework = app.framework,
         interface = bridge.to_uppercase(),
         stripped = serde_json::to_string(stripped)?,
+        app_folder = quote(GUEST_FOLDERS[0].1),
         environment = serde_json::to_string(&environment.iter().cloned().collect::<BTreeMap<_, _>>())?,
         module_q = quote(&app.module),
         attribute_q = quote(&app.attribute),
