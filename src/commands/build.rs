@@ -34,7 +34,7 @@ pub struct BuildArgs {
 pub fn run(args: BuildArgs) -> Result<()> {
     let options = BuildOptions { force: args.force, quiet: args.quiet };
     let project = fabricks_builders::project::locate(&args.dir, args.component.is_some())?;
-    project::check(&project)?;
+    project::lock(&project)?;
     let specs: Vec<_> = project.build_specs().filter(|spec| args.component.as_ref().is_none_or(|id| &spec.id == id)).collect();
     if let (Some(id), true) = (&args.component, specs.is_empty()) {
         bail!(

@@ -30,10 +30,10 @@ pub struct ExecArgs {
 
 pub fn run(args: ExecArgs) -> Result<i32> {
     let project = fabricks_builders::project::locate(&args.dir, false)?;
-    project::check(&project)?;
+    let app = project::lock(&project)?;
     let options = BuildOptions { force: false, quiet: args.quiet };
     project::build_all(project.build_specs(), &options, &EngineSettings::default(), false)?;
-    let app = project::locked(&project)?;
+    project::check_sources(&project, &app)?;
     let component = match &args.component {
         Some(id) => app.component(id).ok_or_else(|| anyhow::anyhow!("{}: the app has no component {id:?}", project.origin.display()))?,
         None if app.components.len() == 1 => &app.components[0],

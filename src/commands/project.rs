@@ -19,11 +19,11 @@ pub fn code_cache_dir() -> PathBuf {
 /// The trigger types `up` serves: fabricks' own and Spin's HTTP trigger.
 const SERVED_TRIGGERS: &[&str] = &["fabricks", "http"];
 
-/// The app the trigger will serve, checked before anything is built (a bad
-/// setting is reported at once, not after a build).
-pub fn check(project: &Project) -> Result<()> {
-    fabricks_trigger::lock::from_json(fabricks_builders::lock::locked_app(project), SERVED_TRIGGERS)?;
-    Ok(())
+/// The locked app of a project: what the trigger will serve. It names each
+/// component's file where the build puts it, so it is made (and a bad
+/// setting reported) before anything is built.
+pub fn lock(project: &Project) -> Result<App> {
+    fabricks_trigger::lock::from_json(fabricks_builders::lock::locked_app(project), SERVED_TRIGGERS)
 }
 
 /// Build (unless unchanged) and, with `precompile`, precompile each spec.
@@ -53,10 +53,8 @@ pub fn build_all<'a>(
     Ok(built)
 }
 
-/// The locked app of a built project: what the trigger serves. Every routed
-/// component's file must exist by now.
-pub fn locked(project: &Project) -> Result<App> {
-    let app = fabricks_trigger::lock::from_json(fabricks_builders::lock::locked_app(project), SERVED_TRIGGERS)?;
+/// After the build: every routed component's file must exist by now.
+pub fn check_sources(project: &Project, app: &App) -> Result<()> {
     for component in &app.components {
         if !component.source.is_file() {
             bail!(
@@ -67,5 +65,5 @@ pub fn locked(project: &Project) -> Result<App> {
             );
         }
     }
-    Ok(app)
+    Ok(())
 }

@@ -33,10 +33,10 @@ pub fn run(args: UpArgs) -> Result<()> {
     let options = BuildOptions { force: args.force, quiet: args.quiet };
     let serve_options = args.serve.serve_options()?;
     let project = fabricks_builders::project::locate(&args.dir, false)?;
-    project::check(&project)?;
+    let app = project::lock(&project)?;
     // No separate precompile: serving loads each component from the
     // compiled-code cache, compiling (and caching) it there on a miss.
     project::build_all(project.build_specs(), &options, &args.serve.engine(), false)?;
-    let app = project::locked(&project)?;
+    project::check_sources(&project, &app)?;
     fabricks_trigger::workers::serve(app, serve_options, args.serve.workers())
 }
