@@ -158,11 +158,16 @@ fn manage_py_runs_through_exec() {
     assert!(stdout.contains("System check identified no issues"), "{stdout}");
 }
 
+const FASTAPI_APP: &str = "tests/apps/fastapi-patterns";
+
+fn serve_fastapi_app() -> Server {
+    build_once(FASTAPI_APP);
+    Server::start(&repo_path(FASTAPI_APP), &[])
+}
+
 #[test]
 fn fastapis_yield_dependencies_file_responses_and_static_files_work() {
-    const APP: &str = "tests/apps/fastapi-patterns";
-    build_once(APP);
-    let server = Server::start(&repo_path(APP), &[]);
+    let server = serve_fastapi_app();
     // The dependency's cleanup runs after each request.
     assert_eq!(server.get("/items").json(), serde_json::json!({"db": "session", "events": ["open"]}));
     assert_eq!(server.get("/items").json()["events"], serde_json::json!(["open", "close", "open"]));
@@ -171,4 +176,52 @@ fn fastapis_yield_dependencies_file_responses_and_static_files_work() {
     assert_eq!(server.get("/static/hello.txt").text(), "hello file\n");
     let agent = request(server.addr, "GET", "/agent", &[("User-Agent", "tester")], b"");
     assert_eq!(agent.json(), serde_json::json!({"user_agent": "tester"}));
+}
+
+#[test]
+fn fastapis_jinja2_templates_link_to_its_static_mount() {
+    let server = serve_fastapi_app();
+    let page = server.get("/items/7");
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("<h1>Item 7</h1>"), "{}", page.text());
+    // url_for builds the absolute URL from the Host header, as under uvicorn.
+    let link = format!(r#"href="http://{}/static/styles.css""#, server.addr);
+    assert!(page.text().contains(&link), "{}", page.text());
+    assert_eq!(server.get("/static/styles.css").text(), "h1 { color: green; }\n");
+}
+
+#[test]
+fn a_header_model_that_forbids_extra_headers_sees_only_the_clients_headers() {
+    let server = serve_fastapi_app();
+    let trace = request(server.addr, "GET", "/trace", &[("User-Agent", "tester"), ("X-Trace", "abc")], b"");
+    // Spin's own spin-* headers would be extra headers here.
+    assert_eq!((trace.status, trace.json()), (200, serde_json::json!({"x_trace": "abc", "user_agent": "tester"})), "{}", trace.text());
+    let extra = request(server.addr, "GET", "/trace", &[("X-Trace", "abc"), ("X-Other", "1")], b"");
+    assert_eq!(extra.status, 422, "{}", extra.text());
+    let errors = extra.json()["detail"].clone();
+    assert_eq!(errors.as_array().map(Vec::len), Some(1), "{errors}");
+    assert_eq!(errors[0]["loc"], serde_json::json!(["header", "x-other"]), "{errors}");
+    assert_eq!(request(server.addr, "GET", "/trace", &[], b"").status, 422, "the required header is missing");
+}
+
+#[test]
+fn oauth2_password_flow_with_jwt_bearer_tokens() {
+    let server = serve_fastapi_app();
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let wrong = request(server.addr, "POST", "/token", &form, b"username=ann&password=nope");
+    assert_eq!((wrong.status, wrong.header("www-authenticate")), (401, Some("Bearer")), "{}", wrong.text());
+
+    let token = request(server.addr, "POST", "/token", &form, b"username=ann&password=secret");
+    assert_eq!(token.status, 200, "{}", token.text());
+    assert_eq!(token.json()["token_type"], "bearer");
+    let token = token.json()["access_token"].as_str().expect("an access token").to_string();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+
+    let bearer = format!("Bearer {token}");
+    let me = request(server.addr, "GET", "/users/me", &[("Authorization", &bearer)], b"");
+    assert_eq!((me.status, me.json()), (200, serde_json::json!({"username": "ann", "full_name": "Ann Example"})), "{}", me.text());
+    // A token whose signature does not match is refused.
+    let forged = format!("Bearer {}x", token);
+    assert_eq!(request(server.addr, "GET", "/users/me", &[("Authorization", &forged)], b"").status, 401);
+    assert_eq!(server.get("/users/me").status, 401, "no token");
 }
