@@ -87,6 +87,35 @@ fn modules_and_package_data_are_read_from_disk_while_serving_and_writes_fail_cle
     assert_eq!(write.json()["error"], "PermissionError", "{}", write.text());
 }
 
+/// Where fabricks keeps the factory app's instance folder on the host.
+fn factory_instance_folder() -> std::path::PathBuf {
+    repo_path(FACTORY_APP).join(".fabricks/state/flask-factory/instance")
+}
+
+#[test]
+fn the_instance_folder_is_writable_kept_apart_from_the_sources_and_outlives_the_server() {
+    let name = format!("upload-{}.txt", std::process::id());
+    {
+        let server = serve_factory_app();
+        let path = format!("/attachments/{name}");
+        let saved = request(server.addr, "PUT", &path, &[], b"attached text");
+        assert_eq!(saved.status, 201, "{}", saved.text());
+        assert_eq!(server.get(&path).text(), "attached text");
+        // Flask's own idea of the instance folder: beside the package, where
+        // the guest sees the app.
+        assert_eq!(server.get("/attachments/").json()["instance_path"], "/0/instance");
+    }
+    // On the host it is under .fabricks/state, not in the app's sources.
+    let on_host = factory_instance_folder().join("uploads").join(&name);
+    assert_eq!(std::fs::read_to_string(&on_host).unwrap_or_default(), "attached text", "{}", on_host.display());
+    assert!(!repo_path(FACTORY_APP).join("instance").exists());
+    // A new server (a new instance) finds it.
+    let server = serve_factory_app();
+    assert_eq!(server.get(&format!("/attachments/{name}")).text(), "attached text");
+    assert!(server.get("/attachments/").json()["files"].as_array().unwrap().iter().any(|f| f == name.as_str()));
+    std::fs::remove_file(on_host).unwrap();
+}
+
 /// `spin-fabricks exec APP -- ARGS`: its exit status, stdout and stderr.
 fn exec(app: &'static str, args: &[&str]) -> (i32, String, String) {
     build_once(app);
@@ -116,6 +145,19 @@ fn the_apps_own_command_line_runs_inside_its_component() {
     let (status, _, stderr) = exec(FACTORY_APP, &["nosuch"]);
     assert_eq!(status, 127);
     assert!(stderr.contains("'nosuch' is neither python nor a command of the app's packages") && stderr.contains("flask"), "{stderr}");
+}
+
+#[test]
+fn commands_write_to_the_same_instance_folder_the_server_reads() {
+    let name = format!("from-exec-{}.txt", std::process::id());
+    let code = format!(
+        "import os; os.makedirs('instance/uploads', exist_ok=True); open('instance/uploads/{name}', 'w').write('made by a command')"
+    );
+    let (status, _, stderr) = exec(FACTORY_APP, &["python", "-c", &code]);
+    assert_eq!(status, 0, "{stderr}");
+    let server = serve_factory_app();
+    assert_eq!(server.get(&format!("/attachments/{name}")).text(), "made by a command");
+    std::fs::remove_file(factory_instance_folder().join("uploads").join(&name)).unwrap();
 }
 
 #[test]
@@ -152,10 +194,78 @@ fn a_django_project_serves_its_admin_login_and_debug_pages_from_djangos_own_temp
 }
 
 #[test]
+fn whitenoise_serves_the_admins_static_css_from_the_installed_package() {
+    build_once(DJANGO_APP);
+    let server = Server::start(&repo_path(DJANGO_APP), &[]);
+    let css = server.get("/static/admin/css/base.css");
+    assert_eq!(css.status, 200, "{}", css.text());
+    assert_eq!(css.header("content-type"), Some(r#"text/css; charset="utf-8""#));
+    let file = repo_path(DJANGO_APP).join(".fabricks/build/django-admin/deps/django/contrib/admin/static/admin/css/base.css");
+    assert_eq!(css.body, std::fs::read(&file).unwrap(), "{}", file.display());
+}
+
+/// A copy of `app` (without its build) in a scratch folder, with `edit`
+/// applied to its Fabrickfile.
+fn variant(app: &str, name: &str, edit: impl Fn(String) -> String) -> std::path::PathBuf {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            if name == ".fabricks" || name == "__pycache__" {
+                continue;
+            }
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &to.join(&name));
+            } else {
+                std::fs::copy(entry.path(), to.join(&name)).unwrap();
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("fabricks-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy(&repo_path(app), &dir);
+    let fabrickfile = dir.join("Fabrickfile");
+    std::fs::write(&fabrickfile, edit(std::fs::read_to_string(&fabrickfile).unwrap())).unwrap();
+    dir
+}
+
+#[test]
+fn with_debug_off_django_serves_its_plain_error_pages_and_the_static_css() {
+    // What gunicorn serves for the same project with DJANGO_DEBUG=0.
+    let dir = variant(DJANGO_APP, "django-no-debug", |text| text.replace(r#"DJANGO_DEBUG = "1""#, r#"DJANGO_DEBUG = "0""#));
+    let built = support::run(&["build", dir.to_str().unwrap(), "-q"]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let server = Server::start(&dir, &[]);
+    let missing = server.get("/nope");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().contains("<title>Not Found</title>"), "{}", missing.text());
+    let boom = server.get("/boom/");
+    assert_eq!(boom.status, 500);
+    assert!(boom.text().contains("<h1>Server Error (500)</h1>") && !boom.text().contains("RuntimeError"), "{}", boom.text());
+    assert!(server.get("/admin/login/").text().contains("<title>Log in | Django site admin</title>"));
+    let css = server.get("/static/admin/css/base.css");
+    assert_eq!((css.status, css.header("cache-control")), (200, Some("max-age=60, public")), "{:?}", css.headers);
+    drop(server);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn manage_py_runs_through_exec() {
     let (status, stdout, stderr) = exec(DJANGO_APP, &["python", "manage.py", "check"]);
     assert_eq!(status, 0, "{stderr}");
     assert!(stdout.contains("System check identified no issues"), "{stdout}");
+}
+
+#[test]
+fn collectstatic_writes_to_static_root_through_exec() {
+    let (status, stdout, stderr) = exec(DJANGO_APP, &["python", "manage.py", "collectstatic", "--noinput", "--clear"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("static files copied to '/0/staticfiles'"), "{stdout}");
+    // On the host, in the folder the Fabrickfile made writable.
+    let css = repo_path(DJANGO_APP).join(".fabricks/state/django-admin/staticfiles/admin/css/base.css");
+    let text = std::fs::read_to_string(&css).unwrap_or_default();
+    assert!(text.contains("DJANGO Admin styles"), "{}: {}", css.display(), &text[..text.len().min(200)]);
 }
 
 const FASTAPI_APP: &str = "tests/apps/fastapi-patterns";

@@ -1,20 +1,21 @@
 //! Which files of an app directory make up the app: what is staged into the
 //! build and hashed for the no-op check. Build outputs, hidden folders,
-//! virtualenvs, `node_modules` and bytecode caches are not part of it.
+//! virtualenvs, `node_modules`, bytecode caches and the folders the app
+//! writes to (`skip`, relative to the app directory) are not part of it.
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// The app's files, relative to `dir`, sorted.
-pub fn list(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn list(dir: &Path, skip: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    walk(dir, Path::new(""), &mut files)?;
+    walk(dir, Path::new(""), skip, &mut files)?;
     files.sort();
     Ok(files)
 }
 
-fn walk(root: &Path, relative: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+fn walk(root: &Path, relative: &Path, skip: &[PathBuf], files: &mut Vec<PathBuf>) -> Result<()> {
     let dir = root.join(relative);
     let entries = std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?;
     for entry in entries {
@@ -24,10 +25,13 @@ fn walk(root: &Path, relative: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         let path = relative.join(&*name);
         let kind = entry.file_type().with_context(|| format!("reading {}", root.join(&path).display()))?;
         if kind.is_dir() {
-            let skipped =
-                name.starts_with('.') || name == "__pycache__" || name == "node_modules" || root.join(&path).join("pyvenv.cfg").exists();
+            let skipped = name.starts_with('.')
+                || name == "__pycache__"
+                || name == "node_modules"
+                || skip.contains(&path)
+                || root.join(&path).join("pyvenv.cfg").exists();
             if !skipped {
-                walk(root, &path, files)?;
+                walk(root, &path, skip, files)?;
             }
         } else if kind.is_file() && !name.ends_with(".pyc") {
             files.push(path);
@@ -37,8 +41,8 @@ fn walk(root: &Path, relative: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Feed every app file's path and content into `hasher`.
-pub fn hash_into(dir: &Path, hasher: &mut Sha256) -> Result<()> {
-    for relative in list(dir)? {
+pub fn hash_into(dir: &Path, skip: &[PathBuf], hasher: &mut Sha256) -> Result<()> {
+    for relative in list(dir, skip)? {
         let content = std::fs::read(dir.join(&relative)).with_context(|| format!("reading {}", dir.join(&relative).display()))?;
         hasher.update(relative.to_string_lossy().as_bytes());
         hasher.update([0]);
@@ -49,15 +53,36 @@ pub fn hash_into(dir: &Path, hasher: &mut Sha256) -> Result<()> {
 }
 
 /// Copy the app's files into `target` (made fresh).
-pub fn copy_to(dir: &Path, target: &Path) -> Result<usize> {
+pub fn copy_to(dir: &Path, skip: &[PathBuf], target: &Path) -> Result<usize> {
     if target.exists() {
         std::fs::remove_dir_all(target).with_context(|| format!("clearing {}", target.display()))?;
     }
-    let files = list(dir)?;
+    let files = list(dir, skip)?;
     for relative in &files {
         let to = target.join(relative);
         std::fs::create_dir_all(to.parent().unwrap()).with_context(|| format!("creating {}", to.parent().unwrap().display()))?;
         std::fs::copy(dir.join(relative), &to).with_context(|| format!("copying {} to {}", dir.join(relative).display(), to.display()))?;
     }
     Ok(files.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_outputs_caches_and_the_folders_the_app_writes_are_not_app_files() {
+        let dir = std::env::temp_dir().join(format!("fabricks-app-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for file in
+            ["main.py", "pkg/a.py", "pkg/a.pyc", "instance/db.sqlite", "var/cache/x", "var/keep", ".fabricks/x.wasm", "__pycache__/m.pyc"]
+        {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        let files = list(&dir, &["instance".into(), "var/cache".into()]).unwrap();
+        assert_eq!(files, [PathBuf::from("main.py"), "pkg/a.py".into(), "var/keep".into()]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -123,8 +123,16 @@ pub fn convert(fabrickfile: &Fabrickfile, trigger: TriggerKind) -> Result<Conver
             .collect();
         writeln!(out, "files = [{}]", entries.join(", "))?;
     }
-    if get(&["capabilities", "filesystem", "write"]).is_some() {
-        warn("[capabilities.filesystem] write", "Spin mounts files read-only");
+    if !fabrickfile.writable.is_empty() {
+        let spec = crate::BuildSpec::from_fabrickfile(fabrickfile);
+        let guests: Vec<String> = spec.writable_files().into_iter().map(|(_, guest)| guest).collect();
+        warn(
+            "[capabilities.filesystem] write",
+            &format!(
+                "Spin mounts files read-only, so under `spin up` the app's writes to {} fail with an OSError (`spin-fabricks up` and `wasmtime serve --dir HOST::GUEST` grant them)",
+                guests.join(", ")
+            ),
+        );
     }
     if get(&["capabilities", "env"]).is_some() {
         warn("[capabilities] env", "Spin components see only their `environment` (from [config.environment])");

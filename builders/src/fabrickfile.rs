@@ -130,6 +130,9 @@ pub struct Fabrickfile {
     pub name: String,
     pub version: String,
     pub source: AppSource,
+    /// `[capabilities.filesystem] write`: folders of the app (relative to
+    /// its directory) that it writes to, such as Flask's `instance` folder.
+    pub writable: Vec<PathBuf>,
     /// The whole document, for `convert`.
     pub table: toml::Table,
     /// Keys fabricks does not use, one message each.
@@ -346,8 +349,35 @@ impl Fabrickfile {
             },
         };
 
-        Ok(Fabrickfile { path: path.to_path_buf(), dir, name, version, source, table, warnings })
+        let writable = parse_writable(&table, &file)?;
+        Ok(Fabrickfile { path: path.to_path_buf(), dir, name, version, source, writable, table, warnings })
     }
+}
+
+/// `[capabilities.filesystem] write = ["instance", ...]`: folders inside the
+/// app directory, never the directory itself.
+fn parse_writable(table: &toml::Table, file: &str) -> Result<Vec<PathBuf>> {
+    const KEY: &str = "[capabilities.filesystem] write";
+    let value = table.get("capabilities").and_then(|c| c.get("filesystem")).and_then(|f| f.get("write"));
+    let Some(value) = value else { return Ok(Vec::new()) };
+    let Some(entries) = value.as_array() else {
+        bail!("{file}: {KEY}: must be a list of folders\n  fix: write write = [\"instance\"]");
+    };
+    let mut folders = Vec::new();
+    for entry in entries {
+        let Some(folder) = entry.as_str() else {
+            bail!("{file}: {KEY}: {entry} is not a folder name\n  fix: write write = [\"instance\"]");
+        };
+        let trimmed = folder.trim_start_matches("./").trim_end_matches('/');
+        let relative = safe_relative(trimmed, file, KEY)?;
+        if trimmed.is_empty() || trimmed == "." || trimmed.starts_with('.') {
+            bail!(
+                "{file}: {KEY}: {folder:?} is the app's own folder or a hidden one; the app's sources are never writable\n  fix: name a folder inside the app directory, e.g. write = [\"instance\"]"
+            );
+        }
+        folders.push(relative.to_path_buf());
+    }
+    Ok(folders)
 }
 
 /// Validate a Python framework section (`[python]` of a Fabrickfile, or the
@@ -565,6 +595,31 @@ mod tests {
         assert_eq!(outbound_host("plain.example.com:80"), "http://plain.example.com");
         assert_eq!(outbound_host("any.example.com"), "*://any.example.com:*");
         assert_eq!(outbound_host("https://kept.example.com"), "https://kept.example.com");
+    }
+
+    #[test]
+    fn writable_folders_are_folders_inside_the_app() {
+        let dir = std::env::temp_dir();
+        let with = |write: &str| {
+            parse_in(
+                &dir,
+                &format!("[from]\nsource = \"wasm\"\n[wasm]\ncomponent = \"a.wasm\"\n[capabilities.filesystem]\nwrite = {write}\n"),
+            )
+        };
+        let f = with(r#"["instance", "./uploads/", "var/cache"]"#).unwrap();
+        assert_eq!(f.writable, [PathBuf::from("instance"), "uploads".into(), "var/cache".into()]);
+        for (write, problem) in [
+            (r#""instance""#, "must be a list of folders"),
+            ("[1]", "is not a folder name"),
+            (r#"["."]"#, "the app's own folder"),
+            (r#"["./"]"#, "the app's own folder"),
+            (r#"[".fabricks"]"#, "a hidden one"),
+            (r#"["../data"]"#, "outside the app directory"),
+            (r#"["/data"]"#, "outside the app directory"),
+        ] {
+            let e = with(write).unwrap_err().to_string();
+            assert!(e.contains("[capabilities.filesystem] write") && e.contains(problem) && e.contains("fix:"), "{write}: {e}");
+        }
     }
 
     #[test]

@@ -60,6 +60,10 @@ pub struct BuildSpec {
     /// with it too, so that what its modules read at import time (Django's
     /// settings: `DEBUG = os.environ.get(...)`) is what they read serving.
     pub environment: Vec<(String, String)>,
+    /// Folders of the app (relative to `dir`) it writes to: not part of the
+    /// app's sources (not staged, not hashed), mounted writable instead (see
+    /// [`BuildSpec::writable_files`]).
+    pub writable: Vec<PathBuf>,
 }
 
 impl BuildSpec {
@@ -78,6 +82,7 @@ impl BuildSpec {
             source: fabrickfile.source.clone(),
             output,
             environment: fabrickfile.environment().0,
+            writable: fabrickfile.writable.clone(),
         }
     }
 
@@ -98,7 +103,15 @@ impl BuildSpec {
             "nodejs" => AppSource::NodeJs(fabrickfile::parse_nodejs(settings, &dir, &file, label)?),
             other => bail!("{file}: {label}: {other:?} is not a language fabricks builds"),
         };
-        Ok(BuildSpec { id: id.to_string(), dir, origin: manifest.to_path_buf(), source, output, environment: Vec::new() })
+        Ok(BuildSpec {
+            id: id.to_string(),
+            dir,
+            origin: manifest.to_path_buf(),
+            source,
+            output,
+            environment: Vec::new(),
+            writable: Vec::new(),
+        })
     }
 }
 
@@ -120,6 +133,19 @@ impl BuildSpec {
             AppSource::Python(_) => python::guest_folders(&self.work_dir()),
             _ => Vec::new(),
         }
+    }
+
+    /// The folders the app writes to, as (host folder, guest path): kept in
+    /// `<dir>/.fabricks/state/<id>/`, apart from the app's sources and from
+    /// the build (a rebuild keeps them), and seen by the app where its own
+    /// folder would hold them (`instance` of a Python app: `/0/instance`).
+    pub fn writable_files(&self) -> Vec<(PathBuf, String)> {
+        let app_folder = match &self.source {
+            AppSource::Python(_) => python::APP_GUEST_FOLDER,
+            _ => "",
+        };
+        let state = self.dir.join(OUTPUT_DIR).join("state").join(&self.id);
+        self.writable.iter().map(|folder| (state.join(folder), format!("{app_folder}/{}", folder.display()))).collect()
     }
 }
 
@@ -248,7 +274,7 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     if let AppSource::Python(_) = &spec.source {
         hasher.update(python::TZDATA);
     }
-    app_files::hash_into(&spec.dir, &mut hasher)?;
+    app_files::hash_into(&spec.dir, &spec.writable, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))
 }
 

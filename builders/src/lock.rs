@@ -6,7 +6,9 @@
 //! per-component settings (a spin.toml's `[component.<id>.tool.fabricks]`,
 //! which Spin leaves out of its locks, or a Fabrickfile's `[serve]`) under
 //! the component's `metadata.fabricks`, and where they were written under
-//! `metadata.fabricks_table`, for messages.
+//! `metadata.fabricks_table`, for messages; the folders it may write to
+//! (which Spin has no way to grant) under `metadata.fabricks_writable_files`,
+//! in the shape of `files`.
 
 use crate::project::Project;
 use serde_json::{Map, Value, json};
@@ -34,10 +36,14 @@ pub fn locked_app(project: &Project) -> Value {
         .map(|component| {
             let env: Map<String, Value> =
                 component.environment.iter().map(|(key, value)| (key.clone(), Value::String(value.clone()))).collect();
-            let files: Vec<Value> =
-                component.files.iter().map(|(host, guest)| json!({ "source": file_url(host), "path": guest })).collect();
+            let mounts = |files: &[(std::path::PathBuf, String)]| -> Vec<Value> {
+                files.iter().map(|(host, guest)| json!({ "source": file_url(host), "path": guest })).collect()
+            };
             let mut metadata = Map::new();
             metadata.insert("allowed_outbound_hosts".into(), json!(component.allowed_outbound_hosts));
+            if !component.writable_files.is_empty() {
+                metadata.insert("fabricks_writable_files".into(), Value::Array(mounts(&component.writable_files)));
+            }
             if !component.settings.is_empty() {
                 metadata.insert("fabricks".into(), Value::Object(component.settings.clone()));
                 metadata.insert("fabricks_table".into(), Value::String(component.settings_table.clone()));
@@ -46,7 +52,7 @@ pub fn locked_app(project: &Project) -> Value {
                 "id": component.id,
                 "source": { "content_type": "application/wasm", "source": file_url(&component.source) },
                 "env": env,
-                "files": files,
+                "files": mounts(&component.files),
                 "metadata": metadata,
             })
         })

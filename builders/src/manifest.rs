@@ -229,6 +229,7 @@ pub fn to_project(manifest: &Manifest, dir: &Path, path: &Path) -> Result<Projec
             build,
             environment,
             files,
+            writable_files: Vec::new(),
             allowed_outbound_hosts: component.allowed_outbound_hosts.clone(),
             settings: serde_json::to_value(&tool)?.as_object().cloned().unwrap_or_default(),
             settings_table: format!("[component.{id}.tool.fabricks]"),

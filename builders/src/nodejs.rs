@@ -45,7 +45,7 @@ fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Progre
 
     let step = progress.step("staging the app and the JS adapter");
     let app_dir = build_dir.join("app");
-    let staged = app_files::copy_to(&ctx.spec.dir, &app_dir)?;
+    let staged = app_files::copy_to(&ctx.spec.dir, &ctx.spec.writable, &app_dir)?;
     let adapter_dir = build_dir.join("adapter");
     adapters::write_node_package(&adapter_dir)?;
     let wit_dir = build_dir.join("wit");

@@ -34,6 +34,10 @@ pub struct ProjectComponent {
     pub environment: Vec<(String, String)>,
     /// (host directory, absolute guest path), mounted read-only.
     pub files: Vec<(PathBuf, String)>,
+    /// (host directory, absolute guest path), mounted writable: the
+    /// folders a Fabrickfile's `[capabilities.filesystem] write` names
+    /// ([`BuildSpec::writable_files`]). Spin has no such mounts.
+    pub writable_files: Vec<(PathBuf, String)>,
     /// Hosts the guest may send HTTP requests to, in Spin's syntax.
     pub allowed_outbound_hosts: Vec<String>,
     /// The component's own serving settings (limits): a spin.toml's
@@ -108,9 +112,10 @@ pub fn from_fabrickfile(fabrickfile: &Fabrickfile) -> Result<Project> {
         components: vec![ProjectComponent {
             id: id.clone(),
             source: spec.output.clone(),
-            build: Some(spec),
+            build: Some(spec.clone()),
             environment,
             files,
+            writable_files: spec.writable_files(),
             allowed_outbound_hosts: fabrickfile.allowed_outbound_hosts(),
             settings: fabrickfile.serve_settings(),
             settings_table: "[serve]".into(),

@@ -21,7 +21,10 @@ const WHEEL_PLATFORMS: &[&str] = &["manylinux2014_x86_64", "manylinux_2_28_x86_6
 
 /// The folders componentize-py puts on the guest's `sys.path`, in the order
 /// it is given them (`-p`), each with the guest path it mounts it at.
-const GUEST_FOLDERS: [(&str, &str); 3] = [("app", "/0"), ("deps", "/1"), ("adapter", "/2")];
+const GUEST_FOLDERS: [(&str, &str); 3] = [("app", APP_GUEST_FOLDER), ("deps", "/1"), ("adapter", "/2")];
+
+/// Where the guest sees the app's own folder (and runs in it).
+pub const APP_GUEST_FOLDER: &str = "/0";
 
 /// The build's app, packages and adapter folders under `work_dir`, with
 /// the guest paths the snapshot saw them at.
@@ -65,7 +68,7 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
     };
     let step = progress.step(&format!("staging the app, the {} adapter and the entry module", bridge.to_uppercase()));
     let app_dir = build_dir.join(GUEST_FOLDERS[0].0);
-    let staged = app_files::copy_to(&ctx.spec.dir, &app_dir)?;
+    let staged = app_files::copy_to(&ctx.spec.dir, &ctx.spec.writable, &app_dir)?;
     let adapter_dir = build_dir.join(GUEST_FOLDERS[2].0);
     adapters::write_python_package(&adapter_dir)?;
     std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &ctx.spec.environment, &deps.stripped)?)

@@ -24,18 +24,22 @@ pub struct AppComponent {
     pub environment: Vec<(String, String)>,
     /// Hosts the guest may send HTTP requests to (empty: none).
     pub allowed_outbound_hosts: Vec<String>,
-    /// Host directories or files the guest sees, read-only.
+    /// Host directories the guest sees: read-only, but for the folders the
+    /// app was granted to write to.
     pub files: Vec<FileMount>,
     /// The component's own limits (overriding the server-wide ones).
     pub limits: crate::limits::ComponentLimits,
 }
 
-/// A host path mounted into the guest, read-only.
+/// A host directory mounted into the guest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMount {
     pub host: PathBuf,
     /// Where the guest sees it (absolute).
     pub guest: String,
+    /// Writable (made when missing), or read-only as Spin mounts `files`.
+    #[serde(default)]
+    pub writable: bool,
 }
 
 /// One `[[trigger.*]]`: a route served by a component.

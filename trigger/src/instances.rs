@@ -175,6 +175,10 @@ impl ComponentInstances {
     ) -> Result<Self> {
         let id = &app_component.id;
         for mount in &app_component.files {
+            if mount.writable {
+                std::fs::create_dir_all(&mount.host)
+                    .with_context(|| format!("making {}, the folder component {id:?} writes at {}", mount.host.display(), mount.guest))?;
+            }
             if !mount.host.is_dir() {
                 bail!(
                     "component {id:?} mounts {} at {}, which is not a directory\n  fix: mount a directory (fabricks mounts files read-only, directory by directory)",
@@ -241,7 +245,8 @@ impl ComponentInstances {
         let mut wasi = WasiCtxBuilder::new();
         wasi.envs(&self.environment).stdout(self.stdout.clone()).stderr(self.stderr.clone());
         for mount in &self.files {
-            wasi.preopened_dir(&mount.host, &mount.guest, FsPerms::ReadOnly)?;
+            let perms = if mount.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+            wasi.preopened_dir(&mount.host, &mount.guest, perms)?;
         }
         let mut limits = StoreLimitsBuilder::new().trap_on_grow_failure(false);
         if let Some(bytes) = self.limits.max_instance_memory {

@@ -137,16 +137,20 @@ pub fn to_app(lock: &LockedApp, trigger_types: &[&str]) -> Result<App> {
             (None, Some(_)) => bail!("component {:?} has an inline source, which fabricks does not load yet", component.id),
             (None, None) => bail!("component {:?} has no source", component.id),
         };
-        let files = component
-            .files
-            .iter()
-            .map(|f| {
-                Ok(FileMount {
-                    host: file_url_to_path(&f.source).with_context(|| format!("the files of component {:?}", component.id))?,
-                    guest: f.path.clone(),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mount = |f: &LockedFile, writable: bool| -> Result<FileMount> {
+            let host = file_url_to_path(&f.source).with_context(|| format!("the files of component {:?}", component.id))?;
+            Ok(FileMount { host, guest: f.path.clone(), writable })
+        };
+        let mut files = component.files.iter().map(|f| mount(f, false)).collect::<Result<Vec<_>>>()?;
+        // Folders fabricks grants writes to: its own metadata, absent from
+        // the locks `spin up` writes.
+        if let Some(writable) = component.metadata.get("fabricks_writable_files") {
+            let writable: Vec<LockedFile> = serde_json::from_value(writable.clone())
+                .with_context(|| format!("metadata.fabricks_writable_files of component {:?}", component.id))?;
+            for f in &writable {
+                files.push(mount(f, true)?);
+            }
+        }
         let allowed_outbound_hosts = component
             .metadata
             .get("allowed_outbound_hosts")
@@ -237,7 +241,9 @@ mod tests {
                 ],
                 "components": [
                     {"id": "a", "source": {"content_type": "application/wasm", "source": "file:///app/a.wasm"}, "env": {"K": "V"},
-                     "files": [{"source": "file:///tmp/w/assets/a", "path": "/"}], "metadata": {"allowed_outbound_hosts": ["https://x.example"]}},
+                     "files": [{"source": "file:///tmp/w/assets/a", "path": "/"}],
+                     "metadata": {"allowed_outbound_hosts": ["https://x.example"],
+                                  "fabricks_writable_files": [{"source": "file:///app/.fabricks/state/a/instance", "path": "/0/instance"}]}},
                     {"id": "b", "source": {"content_type": "application/wasm", "source": "file:///app/b.wasm"}}
                 ]
             })),
@@ -248,7 +254,13 @@ mod tests {
         assert_eq!(app.components.len(), 1);
         let a = &app.components[0];
         assert_eq!(a.environment, vec![("K".to_string(), "V".to_string())]);
-        assert_eq!(a.files, vec![FileMount { host: "/tmp/w/assets/a".into(), guest: "/".into() }]);
+        assert_eq!(
+            a.files,
+            vec![
+                FileMount { host: "/tmp/w/assets/a".into(), guest: "/".into(), writable: false },
+                FileMount { host: "/app/.fabricks/state/a/instance".into(), guest: "/0/instance".into(), writable: true },
+            ]
+        );
         assert_eq!(a.allowed_outbound_hosts, vec!["https://x.example".to_string()]);
     }
 

@@ -19,6 +19,7 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -46,6 +47,11 @@ WSGI_APPLICATION = "shopsite.wsgi.application"
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
 USE_TZ = True
 STATIC_URL = "static/"
+# Where `manage.py collectstatic` gathers the static files for a web server.
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves the static files, with DEBUG on or off, from the apps'
+# own static folders (no collectstatic needed first).
+WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Errors go to the console (the process's stderr), as a deployment usually wants.
