@@ -62,6 +62,8 @@ fn a_user_registers_logs_in_and_writes_notes_kept_in_memory() {
     let logged_in = post_form(&server, "/auth/login", "username=ann&password=secret", None);
     assert_eq!((logged_in.status, logged_in.header("location")), (302, Some("/")), "{}", logged_in.text());
     let cookie = session_cookie(&logged_in);
+    // The password was hashed with werkzeug's default, scrypt (hashlib.scrypt).
+    assert_eq!(server.get("/auth/methods").json(), serde_json::json!({"ann": "scrypt:32768:8:1"}));
 
     assert_eq!(post_form(&server, "/notes", "text=first+note", None).status, 403, "a note without logging in");
     assert_eq!(post_form(&server, "/notes", "text=first+note", Some(&cookie)).status, 302);
@@ -158,6 +160,28 @@ fn commands_write_to_the_same_instance_folder_the_server_reads() {
     let server = serve_factory_app();
     assert_eq!(server.get(&format!("/attachments/{name}")).text(), "made by a command");
     std::fs::remove_file(factory_instance_folder().join("uploads").join(&name)).unwrap();
+}
+
+#[test]
+fn hashlibs_pbkdf2_hmac_and_scrypt_give_what_cpython_with_openssl_gives() {
+    let script = include_str!("kdf_check.py");
+    let native = std::process::Command::new("python3").args(["-c", script]).output().expect("running python3");
+    assert!(native.status.success(), "{}", String::from_utf8_lossy(&native.stderr));
+    let native = String::from_utf8_lossy(&native.stdout).into_owned();
+    let (status, guest, stderr) = exec(FACTORY_APP, &["python", "-c", script]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(guest, native);
+    assert!(guest.lines().count() > 20 && guest.contains("memory limit exceeded"), "{guest}");
+}
+
+#[test]
+fn djangos_default_password_hasher_works_in_the_component() {
+    // The project's settings are loaded (the component serves it).
+    let code = "from django.contrib.auth.hashers import make_password, check_password\n\
+                h = make_password('s3cret'); print(h.split('$')[:2], check_password('s3cret', h), check_password('nope', h))";
+    let (status, stdout, stderr) = exec(DJANGO_APP, &["python", "-c", code]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(stdout, "['pbkdf2_sha256', '1000000'] True False\n");
 }
 
 #[test]

@@ -15,6 +15,7 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("asgi.py", include_str!("../../adapters/python/fabricks_adapter/asgi.py")),
     ("lifecycle.py", include_str!("../../adapters/python/fabricks_adapter/lifecycle.py")),
     ("command.py", include_str!("../../adapters/python/fabricks_adapter/command.py")),
+    ("kdf.py", include_str!("../../adapters/python/fabricks_adapter/kdf.py")),
 ];
 
 /// fabricks' own WIT package (its `lifecycle` interface), written beside the

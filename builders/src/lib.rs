@@ -14,6 +14,7 @@ pub mod cache;
 pub mod convert;
 pub mod custom;
 pub mod fabrickfile;
+pub mod kdf;
 pub mod lock;
 pub mod manifest;
 pub mod nodejs;
@@ -273,6 +274,9 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     }
     if let AppSource::Python(_) = &spec.source {
         hasher.update(python::TZDATA);
+        for text in [include_str!("kdf.rs"), kdf::KDF_ZIG, kdf::KDF_WIT, kdf::ZIG_VERSION] {
+            hasher.update(text);
+        }
     }
     app_files::hash_into(&spec.dir, &spec.writable, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))

@@ -80,6 +80,7 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
 
     let step = progress.step("componentize-py: snapshotting the interpreter with the app loaded");
     let partial = reuse::partial(output);
+    let app_only = build_dir.join("app-only.wasm");
     let mut command = Command::new(toolchain.componentize_py());
     command
         .arg("-d")
@@ -94,7 +95,7 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
         .arg("-p")
         .arg(&adapter_dir)
         .arg("-o")
-        .arg(&partial)
+        .arg(&app_only)
         .arg("fabricks_entry")
         // componentize-py adds the site-packages of an active virtualenv,
         // or else of the `python3` on PATH: the guest would see packages of
@@ -114,6 +115,9 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
         }
         bail!("componentize-py could not build the component:\n{}", process::tail(&result, 40));
     }
+    // hashlib's pbkdf2_hmac and scrypt: compiled code composed in.
+    let kdf = crate::kdf::component(&crate::cache::cache_dir(), &toolchain.python())?;
+    crate::kdf::compose(&app_only, &kdf, &partial)?;
     step.done(&reuse::publish(output)?);
     Ok(())
 }

@@ -45,11 +45,17 @@ pub fn write_with_lifecycle(dir: &Path, wasi_version: &str) -> Result<()> {
     let world = |name: &str, extra: &str| {
         format!("world {name} {{\n    include wasi:http/proxy@{wasi_version};\n    export lifecycle;\n{extra}}}\n")
     };
-    // Python components also run the app's own command line (`exec`).
-    let worlds = format!("package fabricks:app@0.1.0;\n\n{}\n{}", world("python", "    export command;\n"), world("node", ""));
+    // Python components also run the app's own command line (`exec`), and
+    // import the key derivation functions the build composes in (`kdf`).
+    let python_extra = format!("    export command;\n    import {};\n", crate::kdf::INTERFACE);
+    let worlds = format!("package fabricks:app@0.1.0;\n\n{}\n{}", world("python", &python_extra), world("node", ""));
     crate::adapters::write_files(
         dir,
-        [("deps/fabricks-app/lifecycle.wit", crate::adapters::LIFECYCLE_WIT.to_string()), ("deps/fabricks-app/worlds.wit", worlds)],
+        [
+            ("deps/fabricks-app/lifecycle.wit", crate::adapters::LIFECYCLE_WIT.to_string()),
+            ("deps/fabricks-app/worlds.wit", worlds),
+            ("deps/fabricks-crypto/kdf.wit", crate::kdf::KDF_WIT.to_string()),
+        ],
     )
 }
 

@@ -125,4 +125,7 @@ def run_thread_work_inline():
 def install():
     install_ssl_stand_in()
     install_multiprocessing_stand_in()
+    from fabricks_adapter import kdf
+
+    kdf.install()
     run_thread_work_inline()
