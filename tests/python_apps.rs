@@ -172,6 +172,7 @@ fn hashlibs_pbkdf2_hmac_and_scrypt_give_what_cpython_with_openssl_gives() {
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(guest, native);
     assert!(guest.lines().count() > 20 && guest.contains("memory limit exceeded"), "{guest}");
+    assert_eq!(guest.matches(": ok\n").count(), 8, "the RFC 6070 and RFC 7914 vectors: {guest}");
 }
 
 #[test]

@@ -178,7 +178,10 @@ fn refuse_known_compiled_only(ctx: &BuildContext, stripped: &BTreeMap<String, St
 /// Packages whose compiled part is all there is, written in Rust: refused at
 /// build time rather than shipped without it. (module prefix, what to use instead)
 const RUST_ONLY: &[(&str, &str)] = &[
-    ("bcrypt._bcrypt", "remove bcrypt (passlib falls back to its other hashes; werkzeug and Django hash without it)"),
+    (
+        "bcrypt._bcrypt",
+        "remove bcrypt: werkzeug's and Django's default password hashers (scrypt, PBKDF2) work in the component, which has hashlib.scrypt and hashlib.pbkdf2_hmac (passlib: use its pbkdf2_sha256 scheme)",
+    ),
     ("cryptography.hazmat.bindings._rust", "remove cryptography; for JWTs with HS256, PyJWT works without it"),
     ("orjson.", "use the standard json module (or a pure-Python JSON package)"),
     ("rpds.", "pin jsonschema<4.18, which does not need rpds-py"),
