@@ -118,16 +118,7 @@ fn the_instance_folder_is_writable_kept_apart_from_the_sources_and_outlives_the_
     std::fs::remove_file(on_host).unwrap();
 }
 
-/// `spin-fabricks exec APP -- ARGS`: its exit status, stdout and stderr.
-fn exec(app: &'static str, args: &[&str]) -> (i32, String, String) {
-    build_once(app);
-    let dir = repo_path(app);
-    let mut all = vec!["exec", dir.to_str().unwrap(), "-q", "--"];
-    all.extend_from_slice(args);
-    let output = support::run(&all);
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
-}
+use support::exec_app as exec;
 
 #[test]
 fn the_apps_own_command_line_runs_inside_its_component() {
@@ -273,6 +264,79 @@ fn with_debug_off_django_serves_its_plain_error_pages_and_the_static_css() {
     assert_eq!((css.status, css.header("cache-control")), (200, Some("max-age=60, public")), "{:?}", css.headers);
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The `name=value` of a cookie the response sets.
+fn cookie(response: &HttpResponse, name: &str) -> String {
+    let prefix = format!("{name}=");
+    let set = response.all("set-cookie").into_iter().find(|c| c.starts_with(&prefix)).unwrap_or_else(|| panic!("no {name} cookie"));
+    set.split(';').next().unwrap().to_string()
+}
+
+/// The admin's CSRF form field on a page.
+fn csrf_field(page: &str) -> String {
+    let at = page.find(r#"name="csrfmiddlewaretoken" value=""#).expect("a CSRF field") + r#"name="csrfmiddlewaretoken" value=""#.len();
+    page[at..at + page[at..].find('"').unwrap()].to_string()
+}
+
+#[test]
+fn django_migrates_and_its_admin_logs_in_adds_changes_and_deletes_on_spins_sqlite() {
+    let (status, stdout, stderr) = exec(DJANGO_APP, &["python", "manage.py", "migrate", "--noinput"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("Operations to perform:"), "{stdout}");
+    // A superuser, its password hashed with Django's default (PBKDF2).
+    let create = "from django.contrib.auth.models import User\n\
+                  User.objects.filter(username='admin').delete()\n\
+                  User.objects.create_superuser('admin', 'admin@example.com', 'pw-12345')\n\
+                  from shop.models import Product; Product.objects.all().delete()";
+    let (status, _, stderr) = exec(DJANGO_APP, &["python", "manage.py", "shell", "-c", create]);
+    assert_eq!(status, 0, "{stderr}");
+
+    let server = Server::start(&repo_path(DJANGO_APP), &[]);
+    let login_page = server.get("/admin/login/");
+    let csrf = cookie(&login_page, "csrftoken");
+    let form = |token: &str, fields: &str| format!("csrfmiddlewaretoken={token}&{fields}");
+    let post = |path: &str, cookies: &str, body: String| {
+        let referer = format!("http://{}{path}", server.addr);
+        let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookies), ("Referer", referer.as_str())];
+        request(server.addr, "POST", path, &headers, body.as_bytes())
+    };
+    let token = csrf_field(&login_page.text());
+    let wrong = post("/admin/login/", &csrf, form(&token, "username=admin&password=nope&next=/admin/"));
+    assert_eq!(wrong.status, 200, "a wrong password shows the form again");
+    let logged_in = post("/admin/login/", &csrf, form(&token, "username=admin&password=pw-12345&next=/admin/"));
+    assert_eq!((logged_in.status, logged_in.header("location")), (302, Some("/admin/")), "{}", logged_in.text());
+    let session = cookie(&logged_in, "sessionid");
+    let csrf = logged_in
+        .all("set-cookie")
+        .iter()
+        .find(|c| c.starts_with("csrftoken="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .unwrap_or(csrf);
+    let cookies = format!("{csrf}; {session}");
+    let get = |path: &str| request(server.addr, "GET", path, &[("Cookie", cookies.as_str())], b"");
+    assert!(get("/admin/").text().contains("<title>Site administration | Django site admin</title>"));
+
+    let add_page = get("/admin/shop/product/add/");
+    let token = csrf_field(&add_page.text());
+    let added = post("/admin/shop/product/add/", &cookies, form(&token, "name=Lamp&price=12.50&_save=Save"));
+    assert_eq!((added.status, added.header("location")), (302, Some("/admin/shop/product/")), "{}", added.text());
+    let list = get("/admin/shop/product/").text();
+    assert!(list.contains(">Lamp</a>") && list.contains("1 product"), "{list}");
+    let id =
+        list.split("/admin/shop/product/").filter_map(|rest| rest.split('/').next()?.parse::<u64>().ok()).next().expect("the product's id");
+
+    let change_path = format!("/admin/shop/product/{id}/change/");
+    let token = csrf_field(&get(&change_path).text());
+    let changed = post(&change_path, &cookies, form(&token, "name=Desk+lamp&price=15.00&_save=Save"));
+    assert_eq!(changed.status, 302, "{}", changed.text());
+    assert!(get("/admin/shop/product/").text().contains(">Desk lamp</a>"));
+
+    let delete_path = format!("/admin/shop/product/{id}/delete/");
+    let token = csrf_field(&get(&delete_path).text());
+    let deleted = post(&delete_path, &cookies, form(&token, "post=yes"));
+    assert_eq!(deleted.status, 302, "{}", deleted.text());
+    assert!(get("/admin/shop/product/").text().contains("0 products"));
 }
 
 #[test]

@@ -16,11 +16,16 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("lifecycle.py", include_str!("../../adapters/python/fabricks_adapter/lifecycle.py")),
     ("command.py", include_str!("../../adapters/python/fabricks_adapter/command.py")),
     ("kdf.py", include_str!("../../adapters/python/fabricks_adapter/kdf.py")),
+    ("spin_sqlite3.py", include_str!("../../adapters/python/fabricks_adapter/spin_sqlite3.py")),
 ];
 
 /// fabricks' own WIT package (its `lifecycle` interface), written beside the
 /// WASI WIT for Python builds.
 pub const LIFECYCLE_WIT: &str = include_str!("../../adapters/wit/lifecycle.wit");
+
+/// Spin's SQLite interface (`spin:sqlite@3.0.0`), which Python components
+/// granted a database import.
+pub const SPIN_SQLITE_WIT: &str = include_str!("../../adapters/wit/spin-sqlite/deps/spin-sqlite/sqlite.wit");
 
 /// The Node.js adapter and its build script, as (file name, text).
 pub const NODE_PACKAGE: &[(&str, &str)] = &[

@@ -93,6 +93,10 @@ pub fn convert(fabrickfile: &Fabrickfile, trigger: TriggerKind) -> Result<Conver
         writeln!(out, "description = {}", quote(description))?;
     }
 
+    if !fabrickfile.sqlite_databases.is_empty() {
+        let names = fabrickfile.sqlite_databases.iter().cloned().map(toml::Value::String).collect();
+        writeln!(out, "sqlite_databases = {}", toml::Value::Array(names))?;
+    }
     let outbound = fabrickfile.allowed_outbound_hosts();
     if !outbound.is_empty() {
         writeln!(out, "allowed_outbound_hosts = {}", toml::Value::Array(outbound.into_iter().map(toml::Value::String).collect()))?;

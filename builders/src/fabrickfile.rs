@@ -133,6 +133,9 @@ pub struct Fabrickfile {
     /// `[capabilities.filesystem] write`: folders of the app (relative to
     /// its directory) that it writes to, such as Flask's `instance` folder.
     pub writable: Vec<PathBuf>,
+    /// `[capabilities] sqlite`: the SQLite databases the app may open
+    /// (Spin's `sqlite_databases`).
+    pub sqlite_databases: Vec<String>,
     /// The whole document, for `convert`.
     pub table: toml::Table,
     /// Keys fabricks does not use, one message each.
@@ -246,7 +249,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("from", &["source"]),
     ("source", &["path", "include", "exclude"]),
     ("build", &["command", "output", "workdir", "watch", "environment"]),
-    ("capabilities", &["env", "network", "filesystem"]),
+    ("capabilities", &["env", "network", "filesystem", "sqlite"]),
     ("capabilities.network", &["connect", "allow_all_outbound"]),
     ("capabilities.filesystem", &["read", "write"]),
     ("config", &["environment"]),
@@ -350,8 +353,31 @@ impl Fabrickfile {
         };
 
         let writable = parse_writable(&table, &file)?;
-        Ok(Fabrickfile { path: path.to_path_buf(), dir, name, version, source, writable, table, warnings })
+        let sqlite_databases = parse_sqlite(&table, &file)?;
+        Ok(Fabrickfile { path: path.to_path_buf(), dir, name, version, source, writable, sqlite_databases, table, warnings })
     }
+}
+
+/// `[capabilities] sqlite = ["default"]`: the databases the app may open.
+/// Only "default" has a place without Spin's runtime config.
+fn parse_sqlite(table: &toml::Table, file: &str) -> Result<Vec<String>> {
+    const KEY: &str = "[capabilities] sqlite";
+    let Some(value) = table.get("capabilities").and_then(|c| c.get("sqlite")) else { return Ok(Vec::new()) };
+    let fix = "write sqlite = [\"default\"]";
+    let Some(entries) = value.as_array() else {
+        bail!("{file}: {KEY}: must be a list of database names\n  fix: {fix}");
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        match entry.as_str() {
+            Some("default") => names.push("default".to_string()),
+            Some(other) => bail!(
+                "{file}: {KEY}: {other:?} is a database fabricks has no place for (only \"default\" lives in .spin/sqlite_db.db; others need Spin's runtime config, which fabricks does not read yet)\n  fix: {fix}"
+            ),
+            None => bail!("{file}: {KEY}: {entry} is not a database name\n  fix: {fix}"),
+        }
+    }
+    Ok(names)
 }
 
 /// `[capabilities.filesystem] write = ["instance", ...]`: folders inside the
@@ -619,6 +645,22 @@ mod tests {
         ] {
             let e = with(write).unwrap_err().to_string();
             assert!(e.contains("[capabilities.filesystem] write") && e.contains(problem) && e.contains("fix:"), "{write}: {e}");
+        }
+    }
+
+    #[test]
+    fn sqlite_grants_name_the_default_database() {
+        let dir = std::env::temp_dir();
+        let with = |sqlite: &str| {
+            parse_in(&dir, &format!("[from]\nsource = \"wasm\"\n[wasm]\ncomponent = \"a.wasm\"\n[capabilities]\nsqlite = {sqlite}\n"))
+        };
+        assert_eq!(with(r#"["default"]"#).unwrap().sqlite_databases, ["default"]);
+        assert!(with("[]").unwrap().sqlite_databases.is_empty());
+        for (sqlite, problem) in
+            [(r#""default""#, "must be a list"), (r#"["analytics"]"#, "runtime config"), ("[1]", "not a database name")]
+        {
+            let e = with(sqlite).unwrap_err().to_string();
+            assert!(e.contains("[capabilities] sqlite") && e.contains(problem) && e.contains("fix:"), "{sqlite}: {e}");
         }
     }
 

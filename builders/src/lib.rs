@@ -65,6 +65,9 @@ pub struct BuildSpec {
     /// app's sources (not staged, not hashed), mounted writable instead (see
     /// [`BuildSpec::writable_files`]).
     pub writable: Vec<PathBuf>,
+    /// Granted a SQLite database: a Python component then imports Spin's
+    /// `spin:sqlite` interface and its `sqlite3` module uses it.
+    pub sqlite: bool,
 }
 
 impl BuildSpec {
@@ -84,6 +87,7 @@ impl BuildSpec {
             output,
             environment: fabrickfile.environment().0,
             writable: fabrickfile.writable.clone(),
+            sqlite: !fabrickfile.sqlite_databases.is_empty(),
         }
     }
 
@@ -112,6 +116,7 @@ impl BuildSpec {
             output,
             environment: Vec::new(),
             writable: Vec::new(),
+            sqlite: false,
         })
     }
 }
@@ -285,7 +290,7 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
 /// The build settings, with paths relative to the app directory: the same
 /// app named by a relative or an absolute path is the same input.
 fn settings_description(spec: &BuildSpec) -> String {
-    format!("{} environment={:?}", source_description(spec), spec.environment)
+    format!("{} environment={:?} sqlite={}", source_description(spec), spec.environment, spec.sqlite)
 }
 
 fn source_description(spec: &BuildSpec) -> String {

@@ -41,6 +41,10 @@ pub fn locked_app(project: &Project) -> Value {
             };
             let mut metadata = Map::new();
             metadata.insert("allowed_outbound_hosts".into(), json!(component.allowed_outbound_hosts));
+            if !component.sqlite_databases.is_empty() {
+                // Spin's key for a component's `sqlite_databases`.
+                metadata.insert("databases".into(), json!(component.sqlite_databases));
+            }
             if !component.writable_files.is_empty() {
                 metadata.insert("fabricks_writable_files".into(), Value::Array(mounts(&component.writable_files)));
             }

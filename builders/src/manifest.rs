@@ -212,6 +212,7 @@ pub fn to_project(manifest: &Manifest, dir: &Path, path: &Path) -> Result<Projec
             Some((language, settings, label)) => {
                 let mut spec = BuildSpec::from_framework_settings(id, path, source.clone(), language, &settings, &label)?;
                 spec.environment = environment.clone();
+                spec.sqlite = !component.sqlite_databases.is_empty();
                 Some(spec)
             }
             None => None,
@@ -230,6 +231,7 @@ pub fn to_project(manifest: &Manifest, dir: &Path, path: &Path) -> Result<Projec
             environment,
             files,
             writable_files: Vec::new(),
+            sqlite_databases: component.sqlite_databases.clone(),
             allowed_outbound_hosts: component.allowed_outbound_hosts.clone(),
             settings: serde_json::to_value(&tool)?.as_object().cloned().unwrap_or_default(),
             settings_table: format!("[component.{id}.tool.fabricks]"),

@@ -38,6 +38,8 @@ pub struct ProjectComponent {
     /// folders a Fabrickfile's `[capabilities.filesystem] write` names
     /// ([`BuildSpec::writable_files`]). Spin has no such mounts.
     pub writable_files: Vec<(PathBuf, String)>,
+    /// The SQLite databases it may open (Spin's `sqlite_databases`).
+    pub sqlite_databases: Vec<String>,
     /// Hosts the guest may send HTTP requests to, in Spin's syntax.
     pub allowed_outbound_hosts: Vec<String>,
     /// The component's own serving settings (limits): a spin.toml's
@@ -116,6 +118,7 @@ pub fn from_fabrickfile(fabrickfile: &Fabrickfile) -> Result<Project> {
             environment,
             files,
             writable_files: spec.writable_files(),
+            sqlite_databases: fabrickfile.sqlite_databases.clone(),
             allowed_outbound_hosts: fabrickfile.allowed_outbound_hosts(),
             settings: fabrickfile.serve_settings(),
             settings_table: "[serve]".into(),

@@ -71,7 +71,7 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
     let staged = app_files::copy_to(&ctx.spec.dir, &ctx.spec.writable, &app_dir)?;
     let adapter_dir = build_dir.join(GUEST_FOLDERS[2].0);
     adapters::write_python_package(&adapter_dir)?;
-    std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &ctx.spec.environment, &deps.stripped)?)
+    std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &ctx.spec.environment, &deps.stripped, ctx.spec.sqlite)?)
         .context("writing the entry module")?;
     let wit_dir = build_dir.join("wit");
     wit::write_with_lifecycle(&wit_dir, wit::WASI_HTTP_VERSION)?;
@@ -86,7 +86,7 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
         .arg("-d")
         .arg(&wit_dir)
         .arg("-w")
-        .arg(wit::PYTHON_WORLD)
+        .arg(if ctx.spec.sqlite { wit::PYTHON_SQLITE_WORLD } else { wit::PYTHON_WORLD })
         .arg("componentize")
         .arg("-p")
         .arg(&app_dir)
@@ -340,7 +340,7 @@ fn distribution_owners(deps_dir: &Path) -> Result<BTreeMap<String, String>> {
 
 /// The generated entry module: loads the user's app, prepares the snapshot,
 /// and exports `IncomingHandler`, `Lifecycle` and `Command`.
-fn entry_module(app: &PythonApp, environment: &[(String, String)], stripped: &BTreeMap<String, String>) -> Result<String> {
+fn entry_module(app: &PythonApp, environment: &[(String, String)], stripped: &BTreeMap<String, String>, sqlite: bool) -> Result<String> {
     let quote = |s: &str| serde_json::to_string(s).expect("a string serializes");
     let bridge = match app.framework.interface() {
         PythonInterface::Wsgi => "wsgi",
@@ -368,7 +368,7 @@ os.environ.update({environment})
 os.chdir({app_folder})
 
 compat.install()
-user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES, {factory_args})
+{sqlite_install}user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES, {factory_args})
 preload.prepare(user_app, {bridge_q}, {source_folders})
 IncomingHandler, Lifecycle = {bridge}.exports(user_app)
 Command = command.command_class()
@@ -379,6 +379,11 @@ Command = command.command_class()
         interface = bridge.to_uppercase(),
         stripped = serde_json::to_string(stripped)?,
         app_folder = quote(GUEST_FOLDERS[0].1),
+        sqlite_install = if sqlite {
+            "# Granted a SQLite database: `import sqlite3` is Spin's SQLite.\nfrom fabricks_adapter import spin_sqlite3\nspin_sqlite3.install()\n"
+        } else {
+            ""
+        },
         environment = serde_json::to_string(&environment.iter().cloned().collect::<BTreeMap<_, _>>())?,
         module_q = quote(&app.module),
         attribute_q = quote(&app.attribute),

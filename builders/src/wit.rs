@@ -26,6 +26,9 @@ pub const WASI_HTTP_VERSION: &str = "0.2.12";
 /// `lifecycle` export (adapters/wit/lifecycle.wit), which other hosts ignore.
 pub const PYTHON_WORLD: &str = "fabricks:app/python@0.1.0";
 
+/// [`PYTHON_WORLD`] and Spin's SQLite interface, for components granted a database.
+pub const PYTHON_SQLITE_WORLD: &str = "fabricks:app/python-sqlite@0.1.0";
+
 /// The same for Node.js components, on the WASI version componentize-js
 /// implements ([`STARLINGMONKEY_WASI_VERSION`]).
 pub const NODE_WORLD: &str = "fabricks:app/node@0.1.0";
@@ -48,13 +51,18 @@ pub fn write_with_lifecycle(dir: &Path, wasi_version: &str) -> Result<()> {
     // Python components also run the app's own command line (`exec`), and
     // import the key derivation functions the build composes in (`kdf`).
     let python_extra = format!("    export command;\n    import {};\n", crate::kdf::INTERFACE);
-    let worlds = format!("package fabricks:app@0.1.0;\n\n{}\n{}", world("python", &python_extra), world("node", ""));
+    // A Python component granted a SQLite database also imports Spin's
+    // interface for it (a component that is not does not: it runs where
+    // there is none, under `wasmtime serve`).
+    let python_sqlite = "world python-sqlite {\n    include python;\n    import spin:sqlite/sqlite@3.0.0;\n}\n";
+    let worlds = format!("package fabricks:app@0.1.0;\n\n{}\n{}\n{python_sqlite}", world("python", &python_extra), world("node", ""));
     crate::adapters::write_files(
         dir,
         [
             ("deps/fabricks-app/lifecycle.wit", crate::adapters::LIFECYCLE_WIT.to_string()),
             ("deps/fabricks-app/worlds.wit", worlds),
             ("deps/fabricks-crypto/kdf.wit", crate::kdf::KDF_WIT.to_string()),
+            ("deps/spin-sqlite/sqlite.wit", crate::adapters::SPIN_SQLITE_WIT.to_string()),
         ],
     )
 }

@@ -52,6 +52,18 @@ pub fn build_once(app_dir: &'static str) -> &'static str {
     log
 }
 
+/// `spin-fabricks exec APP -q -- ARGS` on an app built once per run: its
+/// exit status, stdout and stderr.
+pub fn exec_app(app: &'static str, args: &[&str]) -> (i32, String, String) {
+    build_once(app);
+    let dir = repo_path(app);
+    let mut all = vec!["exec", dir.to_str().unwrap(), "-q", "--"];
+    all.extend_from_slice(args);
+    let output = run(&all);
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
+}
+
 /// A running `spin-fabricks up`, stopped (SIGTERM) when dropped.
 pub struct Server {
     child: Child,

@@ -29,6 +29,13 @@ pub struct AppComponent {
     pub files: Vec<FileMount>,
     /// The component's own limits (overriding the server-wide ones).
     pub limits: crate::limits::ComponentLimits,
+    /// The SQLite databases it may open (Spin's `sqlite_databases`).
+    #[serde(default)]
+    pub sqlite_databases: Vec<String>,
+    /// The app's state folder (`.spin` beside its manifest), where its
+    /// "default" SQLite database lives.
+    #[serde(default)]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// A host directory mounted into the guest.

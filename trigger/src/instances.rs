@@ -56,6 +56,8 @@ pub struct Host {
     deadline: Option<Instant>,
     /// Set when the server stops: every guest traps at its next epoch tick.
     stopping: Arc<AtomicBool>,
+    /// Spin's SQLite interface: the databases the component may open.
+    sqlite: crate::sqlite::SqliteCtx,
 }
 
 impl Host {
@@ -119,6 +121,7 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("linking WASI")?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("linking wasi:http")?;
+    crate::sqlite::add_to_linker(&mut linker, |host: &mut Host| crate::sqlite::SqliteView::new(&host.sqlite, &mut host.table))?;
     Ok(linker)
 }
 
@@ -142,6 +145,7 @@ pub struct ComponentInstances {
     retire: Option<ComponentExportIndex>,
     environment: Vec<(String, String)>,
     files: Vec<FileMount>,
+    sqlite: crate::sqlite::Grants,
     allowed_outbound: Arc<Vec<AllowedHost>>,
     limits: Limits,
     /// Where its guests' stdout and stderr go, each line prefixed.
@@ -206,6 +210,10 @@ impl ComponentInstances {
             retire,
             environment: app_component.environment.clone(),
             files: app_component.files.clone(),
+            sqlite: crate::sqlite::Grants {
+                allowed: Arc::new(app_component.sqlite_databases.iter().cloned().collect()),
+                state_dir: app_component.state_dir.clone(),
+            },
             reuse_count: limits.reuse_count(retire.is_some()),
             allowed_outbound: Arc::new(
                 outbound::parse_all(&app_component.allowed_outbound_hosts).with_context(|| format!("component {id:?}"))?,
@@ -262,6 +270,7 @@ impl ComponentInstances {
                 limits: limits.build(),
                 deadline: None,
                 stopping: self.stopping.clone(),
+                sqlite: crate::sqlite::SqliteCtx { grants: self.sqlite.clone() },
             },
         );
         store.limiter(|host| &mut host.limits);

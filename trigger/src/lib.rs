@@ -13,6 +13,7 @@ pub mod outbound;
 pub mod pool;
 pub mod router;
 pub mod server;
+pub mod sqlite;
 pub mod workers;
 
 pub use app::{App, AppComponent, AppRoute, FileMount};

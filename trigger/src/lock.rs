@@ -157,6 +157,13 @@ pub fn to_app(lock: &LockedApp, trigger_types: &[&str]) -> Result<App> {
             .and_then(|h| h.as_array())
             .map(|hosts| hosts.iter().filter_map(|h| h.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
+        // Spin writes a component's `sqlite_databases` as `databases`.
+        let sqlite_databases = component
+            .metadata
+            .get("databases")
+            .and_then(|d| d.as_array())
+            .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
         // fabricks' own per-component settings, then the trigger's, which win.
         let own = match component.metadata.get("fabricks").and_then(|t| t.as_object()) {
             Some(table) => {
@@ -173,6 +180,8 @@ pub fn to_app(lock: &LockedApp, trigger_types: &[&str]) -> Result<App> {
             allowed_outbound_hosts,
             files,
             limits: own.or(trigger_limits.remove(&component.id).unwrap_or_default()),
+            sqlite_databases,
+            state_dir: origin.as_ref().and_then(|manifest| manifest.parent()).map(|dir| dir.join(".spin")),
         });
     }
     for route in &routes {
@@ -243,6 +252,7 @@ mod tests {
                     {"id": "a", "source": {"content_type": "application/wasm", "source": "file:///app/a.wasm"}, "env": {"K": "V"},
                      "files": [{"source": "file:///tmp/w/assets/a", "path": "/"}],
                      "metadata": {"allowed_outbound_hosts": ["https://x.example"],
+                                  "databases": ["default"],
                                   "fabricks_writable_files": [{"source": "file:///app/.fabricks/state/a/instance", "path": "/0/instance"}]}},
                     {"id": "b", "source": {"content_type": "application/wasm", "source": "file:///app/b.wasm"}}
                 ]
@@ -262,6 +272,8 @@ mod tests {
             ]
         );
         assert_eq!(a.allowed_outbound_hosts, vec!["https://x.example".to_string()]);
+        assert_eq!(a.sqlite_databases, ["default"]);
+        assert_eq!(a.state_dir, None, "no origin, no state folder");
     }
 
     #[test]
@@ -278,6 +290,8 @@ mod tests {
         let app = to_app(&json(serde_json::json!(9)), &["fabricks", "http"]).unwrap();
         assert_eq!(app.components[0].limits.request_timeout, Some(std::time::Duration::from_secs(3)));
         assert_eq!(app.components[0].limits.max_request_body, Some(1024));
+        // Spin's state folder: `.spin` beside the manifest.
+        assert_eq!(app.components[0].state_dir, Some(PathBuf::from("/app/.spin")));
         let e = to_app(&json(serde_json::json!("soon")), &["http"]).unwrap_err().to_string();
         assert!(e.starts_with("/app/spin.toml: [component.a.tool.fabricks] request_timeout"), "{e}");
     }

@@ -43,7 +43,7 @@ TEMPLATES = [
     },
 ]
 WSGI_APPLICATION = "shopsite.wsgi.application"
-# Not opened by the pages the tests read (the database is its own issue).
+# As startproject writes it; in the component the file is Spin's database.
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
 USE_TZ = True
 STATIC_URL = "static/"

@@ -1,0 +1,57 @@
+"""Reads and writes: a counter row, entries, authors with a unique name."""
+
+from flask import Blueprint, request
+
+from .db import get_db
+
+bp = Blueprint("views", __name__)
+
+
+@bp.post("/counter")
+def increment():
+    db = get_db()
+    db.execute("UPDATE counter SET n = n + 1 WHERE id = ?", (1,))
+    db.commit()
+    return "ok"
+
+
+@bp.get("/counter")
+def counter():
+    return str(get_db().execute("SELECT n FROM counter WHERE id = 1").fetchone()["n"])
+
+
+@bp.post("/entries")
+def add_entry():
+    db = get_db()
+    cursor = db.execute("INSERT INTO entry (title) VALUES (:title)", {"title": request.form["title"]})
+    db.commit()
+    return {"id": cursor.lastrowid, "rowcount": cursor.rowcount}, 201
+
+
+@bp.get("/entries")
+def entries():
+    rows = get_db().execute("SELECT id, title, created FROM entry ORDER BY id").fetchall()
+    return {"count": len(rows), "first": dict(rows[0]) | {"created": rows[0]["created"].strftime("%Y-%m-%d")} if rows else None}
+
+
+@bp.post("/authors")
+def add_author():
+    db = get_db()
+    try:
+        db.execute("INSERT INTO author (name) VALUES (?)", (request.form["name"],))
+        db.commit()
+    except db.IntegrityError as error:
+        return {"error": f"{type(error).__name__}: {error}"}, 409
+    return "added", 201
+
+
+@bp.get("/transaction")
+def transaction():
+    """A write that is rolled back is not there; in_transaction follows."""
+    db = get_db()
+    before = db.in_transaction
+    db.execute("INSERT INTO author (name) VALUES ('ghost')")
+    during = db.in_transaction
+    db.rollback()
+    ghost = db.execute("SELECT count(*) FROM author WHERE name = 'ghost'").fetchone()[0]
+    return {"before": before, "during": during, "after": db.in_transaction, "ghosts": ghost}

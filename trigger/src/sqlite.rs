@@ -1,0 +1,199 @@
+//! Spin's SQLite interface, `spin:sqlite/sqlite@3.0.0` (spin-contracts.md
+//! section 8), on rusqlite's bundled SQLite. A component may open the
+//! databases it is granted (the lock's `databases` metadata, which Spin
+//! writes from `sqlite_databases`); "default" is the file `sqlite_db.db` in
+//! the app's state folder (`.spin/` beside the manifest), where `spin up`
+//! keeps it, so both see the same data. Every guest connection is a host
+//! connection of its own, in WAL mode with a busy timeout, so instances and
+//! worker processes share one file safely; a transaction a guest leaves
+//! open is rolled back when its connection is dropped (SQLite does so when
+//! a connection closes).
+
+use anyhow::{Context, Result};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wasmtime::component::{Linker, Resource, ResourceTable};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../adapters/wit/spin-sqlite",
+        world: "sqlite-host",
+        imports: { default: async },
+        with: { "spin:sqlite/sqlite.connection": super::Connection },
+    });
+}
+
+use bindings::spin::sqlite::sqlite::{self as api, Error, QueryResult, RowResult, Value};
+
+/// How long a statement waits for another connection's write lock before
+/// it fails with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The name Spin gives the database every app has.
+pub const DEFAULT_DATABASE: &str = "default";
+
+/// The SQLite databases one component may open, and where they live.
+#[derive(Clone, Debug, Default)]
+pub struct Grants {
+    /// The database names the component is granted.
+    pub allowed: Arc<HashSet<String>>,
+    /// The app's state folder (`.spin` beside the manifest), holding
+    /// `sqlite_db.db` for "default".
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Grants {
+    /// The file of database `name`, if fabricks knows where it lives.
+    fn file(&self, name: &str) -> Option<PathBuf> {
+        match name {
+            DEFAULT_DATABASE => self.state_dir.as_ref().map(|dir| dir.join("sqlite_db.db")),
+            _ => None,
+        }
+    }
+}
+
+/// One open guest connection. Its statements run on tokio's blocking
+/// threads: a statement waiting out another connection's write lock (the
+/// busy timeout) must not hold up the executor, where the instance holding
+/// that lock needs to run to commit.
+pub struct Connection(Arc<Mutex<rusqlite::Connection>>);
+
+/// What a store holds for the SQLite interface.
+pub struct SqliteCtx {
+    pub grants: Grants,
+}
+
+/// The view the generated bindings work on: the grants and the store's
+/// resource table.
+pub struct SqliteView<'a> {
+    ctx: &'a SqliteCtx,
+    table: &'a mut ResourceTable,
+}
+
+impl<'a> SqliteView<'a> {
+    pub fn new(ctx: &'a SqliteCtx, table: &'a mut ResourceTable) -> Self {
+        SqliteView { ctx, table }
+    }
+}
+
+/// Give `linker` the interface; `view` finds it in a store's data.
+pub fn add_to_linker<T: Send + 'static>(linker: &mut Linker<T>, view: fn(&mut T) -> SqliteView<'_>) -> Result<()> {
+    api::add_to_linker::<T, HasSqlite>(linker, view).map_err(anyhow::Error::from).context("linking spin:sqlite")
+}
+
+struct HasSqlite;
+
+impl wasmtime::component::HasData for HasSqlite {
+    type Data<'a> = SqliteView<'a>;
+}
+
+/// Open database `path` as Spin's SQLite would be used by several
+/// processes: WAL, a busy timeout, foreign keys as SQLite's default (off).
+fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let connection = rusqlite::Connection::open(path)?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(connection)
+}
+
+fn io_error(error: impl std::fmt::Display) -> Error {
+    Error::Io(error.to_string())
+}
+
+impl api::Host for SqliteView<'_> {}
+
+impl api::HostConnection for SqliteView<'_> {
+    async fn open(&mut self, database: String) -> Result<Resource<Connection>, Error> {
+        if !self.ctx.grants.allowed.contains(&database) {
+            return Err(Error::AccessDenied);
+        }
+        let Some(file) = self.ctx.grants.file(&database) else {
+            return Err(Error::NoSuchDatabase);
+        };
+        let connection = blocking(move || {
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| io_error(format!("creating {}: {e}", dir.display())))?;
+            }
+            open(&file).map_err(io_error)
+        })
+        .await?;
+        self.table.push(Connection(Arc::new(Mutex::new(connection)))).map_err(io_error)
+    }
+
+    async fn execute(&mut self, connection: Resource<Connection>, statement: String, parameters: Vec<Value>) -> Result<QueryResult, Error> {
+        let connection = self.table.get(&connection).map_err(|_| Error::InvalidConnection)?.0.clone();
+        blocking(move || {
+            let connection = connection.lock().map_err(|_| Error::InvalidConnection)?;
+            execute(&connection, &statement, parameters).map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::DiskFull => Error::DatabaseFull,
+                // SQLite's own words, as the guest's sqlite3 module would report them.
+                rusqlite::Error::SqliteFailure(_, Some(message)) | rusqlite::Error::SqlInputError { msg: message, .. } => {
+                    Error::Io(message)
+                }
+                other => io_error(other),
+            })
+        })
+        .await
+    }
+
+    async fn last_insert_rowid(&mut self, connection: Resource<Connection>) -> i64 {
+        self.table.get(&connection).ok().and_then(|c| c.0.lock().ok().map(|c| c.last_insert_rowid())).unwrap_or(0)
+    }
+
+    async fn changes(&mut self, connection: Resource<Connection>) -> u64 {
+        self.table.get(&connection).ok().and_then(|c| c.0.lock().ok().map(|c| c.changes())).unwrap_or(0)
+    }
+
+    async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
+        // Closing the connection rolls back whatever transaction it left open.
+        let connection = self.table.delete(connection)?;
+        tokio::task::spawn_blocking(move || drop(connection));
+        Ok(())
+    }
+}
+
+/// Run `work` on a blocking thread.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| io_error(format!("the database call failed: {e}")))?
+}
+
+/// Run one statement with its parameters; rows as Spin returns them.
+fn execute(connection: &rusqlite::Connection, statement: &str, parameters: Vec<Value>) -> rusqlite::Result<QueryResult> {
+    let mut prepared = connection.prepare_cached(statement)?;
+    let columns: Vec<String> = prepared.column_names().into_iter().map(str::to_string).collect();
+    let parameters: Vec<SqlValue> = parameters.into_iter().map(to_sql).collect();
+    let mut rows = prepared.query(rusqlite::params_from_iter(parameters))?;
+    let mut results = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut values = Vec::with_capacity(columns.len());
+        for index in 0..columns.len() {
+            values.push(from_sql(row.get_ref(index)?));
+        }
+        results.push(RowResult { values });
+    }
+    Ok(QueryResult { columns, rows: results })
+}
+
+fn to_sql(value: Value) -> SqlValue {
+    match value {
+        Value::Integer(i) => SqlValue::Integer(i),
+        Value::Real(f) => SqlValue::Real(f),
+        Value::Text(t) => SqlValue::Text(t),
+        Value::Blob(b) => SqlValue::Blob(b),
+        Value::Null => SqlValue::Null,
+    }
+}
+
+fn from_sql(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        ValueRef::Null => Value::Null,
+    }
+}
