@@ -74,8 +74,23 @@ fn workers_and_instances_share_one_database_lose_no_write_and_keep_it_across_res
         assert_eq!(duplicate.json()["error"], "IntegrityError: UNIQUE constraint failed: author.name");
         assert_eq!(server.get("/transaction").json(), serde_json::json!({"before": false, "during": true, "after": false, "ghosts": 0}));
     }
-    // A new server finds all of it.
-    let server = Server::start(&repo_path(APP), &[]);
-    assert_eq!(server.get("/counter").text(), WRITES.to_string());
+    // A new server finds all of it, after running Spin's --sqlite
+    // statements (one inline, one from a file) on it.
+    let file = std::env::temp_dir().join(format!("fabricks-sqlite-{}.sql", std::process::id()));
+    std::fs::write(&file, "UPDATE counter SET n = n + 2 WHERE id = 1;\n").unwrap();
+    let from_file = format!("@{}", file.display());
+    let server = Server::start(&repo_path(APP), &["--sqlite", "UPDATE counter SET n = n + 3 WHERE id = 1", "--sqlite", &from_file]);
+    assert_eq!(server.get("/counter").text(), (WRITES + 5).to_string());
     assert_eq!(server.get("/entries").json()["count"], WRITES);
+    let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn without_a_grant_connect_says_how_to_grant_a_database() {
+    let code = "import sqlite3\ntry:\n    sqlite3.connect('notes/data.sqlite')\nexcept sqlite3.OperationalError as e:\n    print(e)\n\
+                print(sqlite3.connect(':memory:').execute('select 1').fetchone())";
+    let (status, stdout, stderr) = exec_app("tests/apps/flask-factory", &["python", "-c", code]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.starts_with("unable to open database file: 'notes/data.sqlite'"), "{stdout}");
+    assert!(stdout.contains(r#"[capabilities] sqlite = ["default"]"#) && stdout.ends_with("(1,)\n"), "{stdout}");
 }

@@ -382,7 +382,7 @@ Command = command.command_class()
         sqlite_install = if sqlite {
             "# Granted a SQLite database: `import sqlite3` is Spin's SQLite.\nfrom fabricks_adapter import spin_sqlite3\nspin_sqlite3.install()\n"
         } else {
-            ""
+            "# Granted no database: sqlite3.connect of a file says how to grant one.\ncompat.explain_ungranted_sqlite()\n"
         },
         environment = serde_json::to_string(&environment.iter().cloned().collect::<BTreeMap<_, _>>())?,
         module_q = quote(&app.module),

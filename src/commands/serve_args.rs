@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// Seconds a request may wait in line for a free slot before it gets a 503.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub max_queue_wait: f64,
+    /// A SQL statement to run on the "default" SQLite database before serving (as Spin's
+    /// `--sqlite`); `@FILE` runs the statements in FILE. Repeatable, run in order.
+    #[arg(long, value_name = "STATEMENT")]
+    pub sqlite: Vec<String>,
     /// Do not use the pooling instance allocator.
     #[arg(long)]
     pub disable_pooling: bool,

@@ -37,7 +37,7 @@ pub struct TriggerArgs {
     /// Print no output of the host's own, only errors.
     #[arg(short, long)]
     pub quiet: bool,
-    /// State directory (accepted and ignored: fabricks components keep no host state).
+    /// Where the app's state lives (the "default" SQLite database); default: `.spin` beside spin.toml.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Runtime config file (accepted and ignored: no runtime config applies to wasi:http components).
@@ -84,9 +84,6 @@ pub fn run(cli: TriggerCli) -> Result<()> {
     if !args.follow.is_empty() {
         notice("--follow", "output of every component is shown");
     }
-    if args.state_dir.is_some() {
-        notice("--state-dir", "fabricks components keep no host state");
-    }
     if args.runtime_config_file.is_some() {
         notice("--runtime-config-file", "no runtime config applies to wasi:http components");
     }
@@ -96,10 +93,17 @@ pub fn run(cli: TriggerCli) -> Result<()> {
 
     let locked_url = std::env::var("SPIN_LOCKED_URL")
         .context("SPIN_LOCKED_URL is not set: trigger-fabricks is started by `spin up`, which sets it\n  fix: run `spin up` in the app directory, or `spin fabricks up` to serve without Spin")?;
-    let app = fabricks_trigger::lock::load(&locked_url, &["fabricks"])?;
+    let mut app = fabricks_trigger::lock::load(&locked_url, &["fabricks"])?;
     if app.routes.is_empty() {
         bail!("the locked app {locked_url} has no [[trigger.fabricks]] routes");
     }
+    if let Some(state_dir) = &args.state_dir {
+        let state_dir = std::path::absolute(state_dir).context("resolving --state-dir")?;
+        for component in &mut app.components {
+            component.state_dir = Some(state_dir.clone());
+        }
+    }
+    fabricks_trigger::sqlite::run_startup_statements(&app, &args.serve.sqlite)?;
     fabricks_trigger::workers::serve(app, args.serve.serve_options()?, args.serve.workers())
 }
 

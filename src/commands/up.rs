@@ -38,5 +38,6 @@ pub fn run(args: UpArgs) -> Result<()> {
     // compiled-code cache, compiling (and caching) it there on a miss.
     project::build_all(project.build_specs(), &options, &args.serve.engine(), false)?;
     project::check_sources(&project, &app)?;
+    fabricks_trigger::sqlite::run_startup_statements(&app, &args.serve.sqlite)?;
     fabricks_trigger::workers::serve(app, serve_options, args.serve.workers())
 }

@@ -197,3 +197,30 @@ fn from_sql(value: ValueRef<'_>) -> Value {
         ValueRef::Null => Value::Null,
     }
 }
+
+/// Spin's `--sqlite` flag: run `statements` (each a statement, or `@FILE`
+/// for the statements in a file) on the "default" database of `app`, in
+/// order, before it serves.
+pub fn run_startup_statements(app: &crate::App, statements: &[String]) -> Result<()> {
+    if statements.is_empty() {
+        return Ok(());
+    }
+    let granted = app.components.iter().find(|c| c.sqlite_databases.iter().any(|d| d == DEFAULT_DATABASE));
+    let Some(file) = granted.and_then(|c| c.state_dir.as_ref()).map(|dir| dir.join("sqlite_db.db")) else {
+        anyhow::bail!(
+            "--sqlite: no component of the app is granted the \"default\" database\n  fix: grant one ([capabilities] sqlite = [\"default\"] in the Fabrickfile, or sqlite_databases = [\"default\"] in spin.toml)"
+        );
+    };
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let connection = open(&file).with_context(|| format!("--sqlite: opening {}", file.display()))?;
+    for statement in statements {
+        let sql = match statement.strip_prefix('@') {
+            Some(path) => std::fs::read_to_string(path).with_context(|| format!("--sqlite: reading {path}"))?,
+            None => statement.clone(),
+        };
+        connection.execute_batch(&sql).with_context(|| format!("--sqlite {statement:?} on {}", file.display()))?;
+    }
+    Ok(())
+}

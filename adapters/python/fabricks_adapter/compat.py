@@ -92,6 +92,32 @@ def install_ssl_stand_in():
         sys.modules["ssl"] = _ssl_stand_in()
 
 
+def explain_ungranted_sqlite():
+    """In a component granted no database, `sqlite3.connect` of a file it
+    cannot open says how to grant one (then `connect` opens Spin's
+    database, whatever the path)."""
+    import sqlite3
+    import sqlite3.dbapi2
+
+    native_connect = sqlite3.connect
+
+    def connect(database, *args, **kwargs):
+        try:
+            return native_connect(database, *args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if "unable to open database file" not in str(error):
+                raise
+            raise sqlite3.OperationalError(
+                f"{error}: {database!r} cannot be opened in the component, which is granted no database; "
+                "grant one ([capabilities] sqlite = [\"default\"] in the Fabrickfile, or sqlite_databases = [\"default\"] "
+                "on the component in spin.toml) and sqlite3.connect opens it, whatever the path"
+            ) from None
+
+    connect.__doc__ = native_connect.__doc__
+    sqlite3.connect = connect
+    sqlite3.dbapi2.connect = connect
+
+
 def install_multiprocessing_stand_in():
     try:
         import _multiprocessing  # noqa: F401
