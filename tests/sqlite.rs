@@ -83,6 +83,37 @@ fn workers_and_instances_share_one_database_lose_no_write_and_keep_it_across_res
     assert_eq!(server.get("/counter").text(), (WRITES + 5).to_string());
     assert_eq!(server.get("/entries").json()["count"], WRITES);
     let _ = std::fs::remove_file(file);
+
+    // kill -9 in the middle of writes: every insert the server acknowledged
+    // is there afterwards.
+    let server = Arc::new(server);
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let (server, acknowledged) = (server.clone(), acknowledged.clone());
+            std::thread::spawn(move || {
+                let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+                while let Ok(raw) =
+                    support::try_exchange(server.addr, &support::raw_request(server.addr, "POST", "/entries", &headers, b"title=late"))
+                {
+                    if !raw.starts_with(b"HTTP/1.1 201") {
+                        break;
+                    }
+                    acknowledged.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    support::kill(server.pid(), 9);
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let acknowledged = acknowledged.load(Ordering::Relaxed);
+    assert!(acknowledged > 10, "the writes had started: {acknowledged}");
+    let server = Server::start(&repo_path(APP), &[]);
+    let count = server.get("/entries").json()["count"].as_u64().unwrap() as usize;
+    assert!(count >= WRITES + acknowledged, "{count} rows, {} acknowledged", WRITES + acknowledged);
 }
 
 #[test]

@@ -274,6 +274,12 @@ impl HttpResponse {
 
 /// One request on a fresh connection (`Connection: close`).
 pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    let response = exchange(addr, &raw_request(addr, method, path, headers, body));
+    parse_response(&response, method == "HEAD")
+}
+
+/// The bytes of an HTTP/1.1 request to `addr` that closes its connection.
+pub fn raw_request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -284,8 +290,7 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
     head.push_str("\r\n");
     let mut raw = head.into_bytes();
     raw.extend_from_slice(body);
-    let response = exchange(addr, &raw);
-    parse_response(&response, method == "HEAD")
+    raw
 }
 
 /// Send raw bytes, read until the server closes the connection.
