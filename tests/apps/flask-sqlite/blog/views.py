@@ -55,3 +55,12 @@ def transaction():
     db.rollback()
     ghost = db.execute("SELECT count(*) FROM author WHERE name = 'ghost'").fetchone()[0]
     return {"before": before, "during": during, "after": db.in_transaction, "ghosts": ghost}
+
+
+@bp.get("/entries/<int:entry_id>")
+def entry(entry_id):
+    """One row by its primary key, as JSON."""
+    row = get_db().execute("SELECT id, title, created FROM entry WHERE id = ?", (entry_id,)).fetchone()
+    if row is None:
+        return {"error": "no such entry"}, 404
+    return {"id": row["id"], "title": row["title"], "created": row["created"].isoformat()}

@@ -1,0 +1,92 @@
+"""SQLite speed: a read route (one SELECT by primary key, as JSON) and a
+write route (one INSERT, committed) of tests/apps/flask-sqlite, served by
+fabricks on Spin's SQLite (`up --workers 2`) and by gunicorn (`-w 2`) on
+CPython's own sqlite3 with a file of its own, side by side with wrk,
+`--rounds` alternating. Prints a Markdown table for BENCHMARKS.md. Not a
+test: numbers only.
+
+    cargo build --release && python3 bench/sqlite.py [--rounds 3] [--seconds 5]
+"""
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import BINARY, ROOT, WORK, Server, free_port  # noqa: E402
+
+APP = ROOT / "tests" / "apps" / "flask-sqlite"
+ROUTES = {"read": ("GET", "/entries/1"), "write": ("POST", "/entries")}
+CONNECTIONS = [1, 8]
+
+
+def wrk(url, method, seconds, connections):
+    script = WORK / f"wrk-{method.lower()}.lua"
+    script.write_text(
+        f'wrk.method = "{method}"\n'
+        + ('wrk.body = "title=bench"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n' if method == "POST" else "")
+    )
+    out = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "-s", str(script), url],
+                         capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        sys.exit(f"{url}: {non_2xx.group(1)} failed responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def native_server(port):
+    venv = WORK / "venv"
+    if not (venv / "bin" / "gunicorn").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "gunicorn", "flask==3.1.2"], check=True)
+    native = WORK / "native-flask-sqlite"
+    shutil.rmtree(native, ignore_errors=True)
+    shutil.copytree(APP, native, ignore=shutil.ignore_patterns(".fabricks", ".spin", "__pycache__"))
+    subprocess.run([str(venv / "bin" / "flask"), "--app", "blog", "init-db"], cwd=native, check=True, capture_output=True)
+    command = [str(venv / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "blog:create_app()"]
+    return Server(command, f"http://127.0.0.1:{port}/counter", cwd=native)
+
+
+def fabricks_server(port):
+    subprocess.run([BINARY, "exec", APP, "-q", "--", "flask", "--app", "blog", "init-db"], check=True, capture_output=True)
+    command = [str(BINARY), "up", str(APP), "--listen", f"127.0.0.1:{port}", "--workers", "2", "-q"]
+    return Server(command, f"http://127.0.0.1:{port}/counter")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    subprocess.run([BINARY, "build", APP, "-q"], check=True)
+    results = {}
+    for _ in range(args.rounds):
+        for side, start in (("gunicorn", native_server), ("fabricks", fabricks_server)):
+            port = free_port()
+            server = start(port)
+            try:
+                # A first row to read.
+                wrk(f"http://127.0.0.1:{port}/entries", "POST", 1, 1)
+                for route, (method, path) in ROUTES.items():
+                    for connections in CONNECTIONS:
+                        rate = wrk(f"http://127.0.0.1:{port}{path}", method, args.seconds, connections)
+                        results.setdefault((route, connections, side), []).append(rate)
+            finally:
+                server.stop()
+    print(f"{args.rounds} rounds, wrk {args.seconds} s per row, 2 worker processes on both sides, alternating.\n")
+    print("| route | conns | gunicorn req/s | fabricks req/s | fabricks / gunicorn | range gunicorn / fabricks |")
+    print("|---|---|---|---|---|---|")
+    for route in ROUTES:
+        for connections in CONNECTIONS:
+            g, f = results[(route, connections, "gunicorn")], results[(route, connections, "fabricks")]
+            print(f"| {route} | {connections} | {statistics.median(g):.0f} | {statistics.median(f):.0f} | "
+                  f"{statistics.median(f) / statistics.median(g):.2f}x | {min(g):.0f}-{max(g):.0f} / {min(f):.0f}-{max(f):.0f} |")
+
+
+if __name__ == "__main__":
+    main()
