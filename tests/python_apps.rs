@@ -284,12 +284,17 @@ fn django_migrates_and_its_admin_logs_in_adds_changes_and_deletes_on_spins_sqlit
     let (status, stdout, stderr) = exec(DJANGO_APP, &["python", "manage.py", "migrate", "--noinput"]);
     assert_eq!(status, 0, "{stderr}");
     assert!(stdout.contains("Operations to perform:"), "{stdout}");
-    // A superuser, its password hashed with Django's default (PBKDF2).
-    let create = "from django.contrib.auth.models import User\n\
-                  User.objects.filter(username='admin').delete()\n\
-                  User.objects.create_superuser('admin', 'admin@example.com', 'pw-12345')";
-    let (status, _, stderr) = exec(DJANGO_APP, &["python", "manage.py", "shell", "-c", create]);
+    // A superuser, its password hashed with Django's default (PBKDF2), its
+    // password from the environment of this one command (`exec -e`).
+    let forget = "from django.contrib.auth.models import User; User.objects.filter(username='admin').delete()";
+    let (status, _, stderr) = exec(DJANGO_APP, &["python", "manage.py", "shell", "-c", forget]);
     assert_eq!(status, 0, "{stderr}");
+    let (status, stdout, stderr) = support::exec_app_with(
+        DJANGO_APP,
+        &["-e", "DJANGO_SUPERUSER_PASSWORD=pw-12345"],
+        &["python", "manage.py", "createsuperuser", "--noinput", "--username", "admin", "--email", "admin@example.com"],
+    );
+    assert_eq!((status, stdout.as_str()), (0, "Superuser created successfully.\n"), "{stderr}");
 
     // The ORM: what Django 5.2 prints for the same script on CPython's own
     // sqlite3; a regex lookup, which needs a Python function inside SQLite,

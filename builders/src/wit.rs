@@ -50,7 +50,10 @@ pub fn write_with_lifecycle(dir: &Path, wasi_version: &str) -> Result<()> {
     };
     // Python components also run the app's own command line (`exec`), and
     // import the key derivation functions the build composes in (`kdf`).
-    let python_extra = format!("    export command;\n    import {};\n", crate::kdf::INTERFACE);
+    // `command` reads the instance's environment (`exec -e`) through
+    // wasi:cli/environment, which the interpreter imports anyway.
+    let python_extra =
+        format!("    export command;\n    import {};\n    import wasi:cli/environment@{wasi_version};\n", crate::kdf::INTERFACE);
     // A Python component granted a SQLite database also imports Spin's
     // interface for it (a component that is not does not: it runs where
     // there is none, under `wasmtime serve`).

@@ -23,6 +23,10 @@ pub struct ExecArgs {
     /// Print only errors while building.
     #[arg(short, long)]
     pub quiet: bool,
+    /// An environment variable for this command only, as KEY=VALUE (like `spin up -e`):
+    /// `-e DJANGO_SUPERUSER_PASSWORD=... -- python manage.py createsuperuser --noinput`.
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -46,5 +50,17 @@ pub fn run(args: ExecArgs) -> Result<i32> {
             )
         }
     };
-    fabricks_trigger::exec::run(component, &EngineSettings::default(), Some(project::code_cache_dir()), args.command)
+    let mut component = component.clone();
+    for (key, value) in args.env {
+        component.environment.retain(|(existing, _)| *existing != key);
+        component.environment.push((key, value));
+    }
+    fabricks_trigger::exec::run(&component, &EngineSettings::default(), Some(project::code_cache_dir()), args.command)
+}
+
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
 }

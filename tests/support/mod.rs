@@ -55,9 +55,16 @@ pub fn build_once(app_dir: &'static str) -> &'static str {
 /// `spin-fabricks exec APP -q -- ARGS` on an app built once per run: its
 /// exit status, stdout and stderr.
 pub fn exec_app(app: &'static str, args: &[&str]) -> (i32, String, String) {
+    exec_app_with(app, &[], args)
+}
+
+/// [`exec_app`] with options before the `--` (`-e KEY=VALUE`).
+pub fn exec_app_with(app: &'static str, options: &[&str], args: &[&str]) -> (i32, String, String) {
     build_once(app);
     let dir = repo_path(app);
-    let mut all = vec!["exec", dir.to_str().unwrap(), "-q", "--"];
+    let mut all = vec!["exec", dir.to_str().unwrap(), "-q"];
+    all.extend_from_slice(options);
+    all.push("--");
     all.extend_from_slice(args);
     let output = run(&all);
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();

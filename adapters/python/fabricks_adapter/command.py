@@ -16,6 +16,8 @@ import runpy
 import sys
 import traceback
 
+from wit_world.imports import environment as _wasi_environment
+
 
 def command_class():
     class Command:
@@ -30,6 +32,9 @@ def run(args):
         print("fabricks exec: no command given", file=sys.stderr)
         return 2
     saved_argv = sys.argv
+    # The instance's environment (the component's, plus `exec -e`): the
+    # snapshot's os.environ holds what the build saw.
+    os.environ.update(dict(_wasi_environment.get_environment()))
     try:
         return _exit_status(lambda: _dispatch(args))
     finally:
