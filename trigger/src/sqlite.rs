@@ -4,10 +4,10 @@
 //! writes from `sqlite_databases`); "default" is the file `sqlite_db.db` in
 //! the app's state folder (`.spin/` beside the manifest), where `spin up`
 //! keeps it, so both see the same data. Every guest connection is a host
-//! connection of its own, in WAL mode with a busy timeout, so instances and
-//! worker processes share one file safely; a transaction a guest leaves
-//! open is rolled back when its connection is dropped (SQLite does so when
-//! a connection closes).
+//! connection of its own while it is open, in WAL mode with a busy timeout,
+//! so instances and worker processes share one file safely; a transaction a
+//! guest leaves open is rolled back when its connection is dropped, and the
+//! host connection is kept for the next guest that opens one.
 
 use anyhow::{Context, Result};
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -43,7 +43,14 @@ pub struct Grants {
     /// The app's state folder (`.spin` beside the manifest), holding
     /// `sqlite_db.db` for "default".
     pub state_dir: Option<PathBuf>,
+    /// Host connections guests have closed, ready for the next `open`
+    /// (apps open one per request): opening a file and setting it up cost
+    /// more than a small query.
+    pub idle: Arc<Mutex<Vec<rusqlite::Connection>>>,
 }
+
+/// At most this many closed connections are kept for reuse.
+const IDLE_CONNECTIONS: usize = 8;
 
 impl Grants {
     /// The file of database `name`, if fabricks knows where it lives.
@@ -59,7 +66,7 @@ impl Grants {
 /// threads: a statement waiting out another connection's write lock (the
 /// busy timeout) must not hold up the executor, where the instance holding
 /// that lock needs to run to commit.
-pub struct Connection(Arc<Mutex<rusqlite::Connection>>);
+pub struct Connection(Arc<Mutex<rusqlite::Connection>>, Arc<Mutex<Vec<rusqlite::Connection>>>);
 
 /// What a store holds for the SQLite interface.
 pub struct SqliteCtx {
@@ -114,14 +121,21 @@ impl api::HostConnection for SqliteView<'_> {
         let Some(file) = self.ctx.grants.file(&database) else {
             return Err(Error::NoSuchDatabase);
         };
-        let connection = blocking(move || {
-            if let Some(dir) = file.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| io_error(format!("creating {}: {e}", dir.display())))?;
+        let idle = self.ctx.grants.idle.clone();
+        let reused = idle.lock().ok().and_then(|mut idle| idle.pop());
+        let connection = match reused {
+            Some(connection) => connection,
+            None => {
+                blocking(move || {
+                    if let Some(dir) = file.parent() {
+                        std::fs::create_dir_all(dir).map_err(|e| io_error(format!("creating {}: {e}", dir.display())))?;
+                    }
+                    open(&file).map_err(io_error)
+                })
+                .await?
             }
-            open(&file).map_err(io_error)
-        })
-        .await?;
-        self.table.push(Connection(Arc::new(Mutex::new(connection)))).map_err(io_error)
+        };
+        self.table.push(Connection(Arc::new(Mutex::new(connection)), idle)).map_err(io_error)
     }
 
     async fn execute(&mut self, connection: Resource<Connection>, statement: String, parameters: Vec<Value>) -> Result<QueryResult, Error> {
@@ -149,9 +163,21 @@ impl api::HostConnection for SqliteView<'_> {
     }
 
     async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
-        // Closing the connection rolls back whatever transaction it left open.
-        let connection = self.table.delete(connection)?;
-        tokio::task::spawn_blocking(move || drop(connection));
+        // What the guest left open is rolled back, as closing a connection
+        // would; the connection is kept for the next `open` (or closed).
+        let Connection(connection, idle) = self.table.delete(connection)?;
+        tokio::task::spawn_blocking(move || {
+            let Ok(connection) = Arc::try_unwrap(connection).map(|c| c.into_inner()) else { return };
+            let Ok(connection) = connection else { return };
+            if !connection.is_autocommit() && connection.execute_batch("ROLLBACK").is_err() {
+                return;
+            }
+            if let Ok(mut idle) = idle.lock()
+                && idle.len() < IDLE_CONNECTIONS
+            {
+                idle.push(connection);
+            }
+        });
         Ok(())
     }
 }

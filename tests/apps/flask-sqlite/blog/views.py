@@ -54,7 +54,16 @@ def transaction():
     during = db.in_transaction
     db.rollback()
     ghost = db.execute("SELECT count(*) FROM author WHERE name = 'ghost'").fetchone()[0]
-    return {"before": before, "during": during, "after": db.in_transaction, "ghosts": ghost}
+    abandoned = db.execute("SELECT count(*) FROM author WHERE name = 'abandoned'").fetchone()[0]
+    return {"before": before, "during": during, "after": db.in_transaction, "ghosts": ghost, "abandoned": abandoned}
+
+
+@bp.post("/abandon")
+def abandon():
+    """A write never committed: the connection closes at the end of the
+    request with its transaction open."""
+    get_db().execute("INSERT INTO author (name) VALUES ('abandoned')")
+    return "left open"
 
 
 @bp.get("/entries/<int:entry_id>")
