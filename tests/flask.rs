@@ -441,3 +441,21 @@ fn the_same_app_named_by_a_relative_path_is_not_built_again() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("is up to date"), "rebuilt:\n{stderr}");
 }
+
+#[test]
+fn log_dir_gets_each_components_output_as_spin_writes_it() {
+    build_once("tests/apps/flask-probe");
+    let dir = std::env::temp_dir().join(format!("fabricks-log-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--log-dir", dir.to_str().unwrap()]);
+    assert_eq!(server.get("/raw/x").status, 201);
+    // Still on the server's own output, prefixed...
+    assert!(server.wait_for_log("raw_wsgi: close() called", Duration::from_secs(5)), "{}", server.stderr());
+    // ...and in the component's file, as the guest wrote it.
+    let file = dir.join("flask-probe_stdout.txt");
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(text.lines().any(|l| l == "raw_wsgi: close() called"), "{}: {text:?}", file.display());
+    assert!(dir.join("flask-probe_stderr.txt").is_file());
+    drop(server);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -174,7 +174,7 @@ fn flags_that_do_not_apply_are_accepted_with_a_notice_and_tls_is_refused() {
     let server = Server::spawn(command);
     assert_eq!(server.get("/").status, 200);
     let log = server.stderr();
-    for flag in ["--log-dir", "--variable", "--follow"] {
+    for flag in ["--variable", "--follow"] {
         assert!(log.contains(&format!("{flag} is accepted and ignored")), "no notice for {flag}:\n{log}");
     }
     // --state-dir is used: it moves the app's SQLite database.

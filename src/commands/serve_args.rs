@@ -1,7 +1,7 @@
 //! The serving flags `up` and the trigger share (Spin's names where Spin has
 //! one), and what they turn into.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use fabricks_trigger::engine::EngineSettings;
 use fabricks_trigger::{Limits, ServeOptions, ServerLimits};
@@ -57,6 +57,10 @@ pub struct ServeArgs {
     /// `--sqlite`); `@FILE` runs the statements in FILE. Repeatable, run in order.
     #[arg(long, value_name = "STATEMENT")]
     pub sqlite: Vec<String>,
+    /// Also write each component's stdout and stderr, as its guests write them, to
+    /// DIR/<component>_stdout.txt and _stderr.txt (appended), as Spin's --log-dir.
+    #[arg(short = 'L', long, value_name = "DIR")]
+    pub log_dir: Option<std::path::PathBuf>,
     /// Do not use the pooling instance allocator.
     #[arg(long)]
     pub disable_pooling: bool,
@@ -100,6 +104,7 @@ impl ServeArgs {
             code_cache_dir: (!self.disable_cache).then(super::project::code_cache_dir),
             announce: true,
             worker: None,
+            log_dir: self.log_dir.as_deref().map(std::path::absolute).transpose().context("resolving --log-dir")?,
         })
     }
 

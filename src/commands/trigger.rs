@@ -25,9 +25,6 @@ pub struct TriggerArgs {
     /// TLS key file (not supported: terminate TLS in front of fabricks).
     #[arg(long, env = "SPIN_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
-    /// Log directory (accepted and ignored: guest output goes to this process's stdout and stderr).
-    #[arg(short = 'L', long, value_name = "DIR")]
-    pub log_dir: Option<PathBuf>,
     /// A wasmtime cache config file (accepted and ignored: fabricks keeps its own compiled-code cache).
     #[arg(long, value_name = "FILE")]
     pub cache: Option<PathBuf>,
@@ -75,9 +72,6 @@ pub fn run(cli: TriggerCli) -> Result<()> {
             tracing::info!("{flag} is accepted and ignored: {why}");
         }
     };
-    if args.log_dir.is_some() {
-        notice("--log-dir", "guest output goes to this process's stdout and stderr");
-    }
     if args.cache.is_some() {
         notice("--cache", "fabricks keeps its own compiled-code cache");
     }

@@ -6,6 +6,7 @@
 
 use crate::AppComponent;
 use crate::engine::{self, CodeCache, EngineSettings};
+use crate::guest_output::GuestOutput;
 use crate::instances::{self, ComponentInstances};
 use crate::limits::Limits;
 use anyhow::{Context, Result};
@@ -20,7 +21,8 @@ pub fn run(component: &AppComponent, engine_settings: &EngineSettings, code_cach
         let (compiled, _) = CodeCache::new(code_cache_dir).load(&engine, &component.source)?;
         let limits = Limits::default().for_component(&component.limits);
         // No prefix: the command's output is the command's, as in a shell.
-        let instances = ComponentInstances::new(component, &linker, &compiled, limits, "")?;
+        let instances =
+            ComponentInstances::new(component, &linker, &compiled, limits, (GuestOutput::new("", false), GuestOutput::new("", true)))?;
         instances.run_command(&compiled, args).await
     })
 }

@@ -1,7 +1,9 @@
 //! A guest's stdout and stderr, written to the server's with each line
 //! prefixed by who wrote it: the component's id, and the worker process's
 //! number when there are several (`wasmtime serve` prefixes lines the same
-//! way). Writes go out at once, in order, as the guest makes them.
+//! way). Writes go out at once, in order, as the guest makes them. With a
+//! log folder (Spin's `--log-dir`), each stream also goes, as written, to
+//! `<dir>/<component>_stdout.txt` or `_stderr.txt`, appended.
 
 use bytes::Bytes;
 use std::io::Write;
@@ -17,16 +19,27 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 pub struct GuestOutput {
     prefix: Arc<[u8]>,
     stderr: bool,
+    file: Option<Arc<std::fs::File>>,
 }
 
 impl GuestOutput {
     /// Lines go to the server's stdout (or `stderr`), each after `prefix`.
     pub fn new(prefix: &str, stderr: bool) -> Self {
-        GuestOutput { prefix: prefix.as_bytes().into(), stderr }
+        GuestOutput { prefix: prefix.as_bytes().into(), stderr, file: None }
+    }
+
+    /// Also append what the guest writes to `<log_dir>/<component>_stdout.txt`
+    /// (or `_stderr.txt`), as Spin's `--log-dir` does.
+    pub fn with_log_dir(mut self, log_dir: &std::path::Path, component: &str) -> std::io::Result<Self> {
+        std::fs::create_dir_all(log_dir)?;
+        let name = format!("{component}_{}.txt", if self.stderr { "stderr" } else { "stdout" });
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(log_dir.join(name))?;
+        self.file = Some(Arc::new(file));
+        Ok(self)
     }
 
     fn writer(&self) -> PrefixedWriter {
-        PrefixedWriter { prefix: self.prefix.clone(), stderr: self.stderr, at_line_start: true }
+        PrefixedWriter { prefix: self.prefix.clone(), stderr: self.stderr, at_line_start: true, file: self.file.clone() }
     }
 }
 
@@ -51,10 +64,15 @@ struct PrefixedWriter {
     prefix: Arc<[u8]>,
     stderr: bool,
     at_line_start: bool,
+    file: Option<Arc<std::fs::File>>,
 }
 
 impl PrefixedWriter {
     fn write_prefixed(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if let Some(mut file) = self.file.as_deref() {
+            // One append per guest write; a failing log file does not fail the guest.
+            let _ = file.write_all(bytes);
+        }
         let text = prefixed(&self.prefix, bytes, &mut self.at_line_start);
         // One write per guest write: lines from other writers do not cut in.
         if self.stderr { std::io::stderr().lock().write_all(&text) } else { std::io::stdout().lock().write_all(&text) }

@@ -169,13 +169,13 @@ pub struct LiveInstance {
 
 impl ComponentInstances {
     /// Pre-instantiate `component`: check its imports against the linker once.
-    /// `output_prefix` starts each line its guests write.
+    /// `outputs` are its guests' stdout and stderr.
     pub fn new(
         app_component: &AppComponent,
         linker: &Linker<Host>,
         component: &Component,
         limits: Limits,
-        output_prefix: &str,
+        outputs: (GuestOutput, GuestOutput),
     ) -> Result<Self> {
         let id = &app_component.id;
         for mount in &app_component.files {
@@ -220,8 +220,8 @@ impl ComponentInstances {
                 outbound::parse_all(&app_component.allowed_outbound_hosts).with_context(|| format!("component {id:?}"))?,
             ),
             limits,
-            stdout: GuestOutput::new(output_prefix, false),
-            stderr: GuestOutput::new(output_prefix, true),
+            stdout: outputs.0,
+            stderr: outputs.1,
             next_instance: AtomicU64::new(0),
         })
     }

@@ -21,6 +21,7 @@ pub use limits::{ComponentLimits, Limits, ServerLimits};
 
 use anyhow::{Context, Result};
 use engine::{CodeCache, EngineSettings, EpochTicker, Loaded};
+use guest_output::GuestOutput;
 use pool::Instances;
 use std::collections::HashMap;
 use std::io::Write;
@@ -49,6 +50,9 @@ pub struct ServeOptions {
     /// This process's number when several serve (0: the first); it goes
     /// into the prefix of guests' output lines.
     pub worker: Option<usize>,
+    /// Spin's `--log-dir`: guests' stdout and stderr also go to files there.
+    #[serde(default)]
+    pub log_dir: Option<PathBuf>,
 }
 
 /// Compile (or load from the cache) `wasm` the way `serve` will, so the
@@ -115,7 +119,14 @@ pub async fn serve(
             Some(worker) => format!("{}[{worker}]: ", component.id),
             None => format!("{}: ", component.id),
         };
-        let instances = instances::ComponentInstances::new(component, &linker, &compiled, limits, &prefix)?;
+        let mut outputs = (GuestOutput::new(&prefix, false), GuestOutput::new(&prefix, true));
+        if let Some(dir) = &options.log_dir {
+            let log = |output: GuestOutput| {
+                output.with_log_dir(dir, &component.id).with_context(|| format!("--log-dir: writing logs into {}", dir.display()))
+            };
+            outputs = (log(outputs.0)?, log(outputs.1)?);
+        }
+        let instances = instances::ComponentInstances::new(component, &linker, &compiled, limits, outputs)?;
         let reuse = instances.reuse_count();
         if options.announce {
             tracing::info!(
