@@ -23,10 +23,16 @@ fn post_form(server: &Server, path: &str, form: &str, cookie: Option<&str>) -> H
     request(server.addr, "POST", path, &headers, form.as_bytes())
 }
 
-/// The `name=value` part of the response's session cookie.
-fn session_cookie(response: &HttpResponse) -> String {
-    let set = response.all("set-cookie").into_iter().find(|c| c.starts_with("session=")).expect("a session cookie");
-    set.split(';').next().unwrap().to_string()
+/// The `name=value` part of a cookie the response sets, if it sets one.
+fn set_cookie(response: &HttpResponse, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    let set = response.all("set-cookie").into_iter().find(|c| c.starts_with(&prefix))?;
+    Some(set.split(';').next().unwrap().to_string())
+}
+
+/// [`set_cookie`], which the response must set.
+fn cookie(response: &HttpResponse, name: &str) -> String {
+    set_cookie(response, name).unwrap_or_else(|| panic!("no {name} cookie"))
 }
 
 #[test]
@@ -61,7 +67,7 @@ fn a_user_registers_logs_in_and_writes_notes_kept_in_memory() {
 
     let logged_in = post_form(&server, "/auth/login", "username=ann&password=secret", None);
     assert_eq!((logged_in.status, logged_in.header("location")), (302, Some("/")), "{}", logged_in.text());
-    let cookie = session_cookie(&logged_in);
+    let cookie = cookie(&logged_in, "session");
     // The password was hashed with werkzeug's default, scrypt (hashlib.scrypt).
     assert_eq!(server.get("/auth/methods").json(), serde_json::json!({"ann": "scrypt:32768:8:1"}));
 
@@ -185,10 +191,14 @@ fn a_django_projects_management_commands_run_through_exec() {
 
 const DJANGO_APP: &str = "tests/apps/django-admin";
 
+fn serve_django_app() -> Server {
+    build_once(DJANGO_APP);
+    Server::start(&repo_path(DJANGO_APP), &[])
+}
+
 #[test]
 fn a_django_project_serves_its_admin_login_and_debug_pages_from_djangos_own_templates() {
-    build_once(DJANGO_APP);
-    let server = Server::start(&repo_path(DJANGO_APP), &[]);
+    let server = serve_django_app();
     // The admin's templates are files of the installed django package.
     let login = server.get("/admin/login/");
     assert_eq!(login.status, 200, "{}", login.text());
@@ -211,8 +221,7 @@ fn a_django_project_serves_its_admin_login_and_debug_pages_from_djangos_own_temp
 
 #[test]
 fn whitenoise_serves_the_admins_static_css_from_the_installed_package() {
-    build_once(DJANGO_APP);
-    let server = Server::start(&repo_path(DJANGO_APP), &[]);
+    let server = serve_django_app();
     let css = server.get("/static/admin/css/base.css");
     assert_eq!(css.status, 200, "{}", css.text());
     assert_eq!(css.header("content-type"), Some(r#"text/css; charset="utf-8""#));
@@ -266,13 +275,6 @@ fn with_debug_off_django_serves_its_plain_error_pages_and_the_static_css() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// The `name=value` of a cookie the response sets.
-fn cookie(response: &HttpResponse, name: &str) -> String {
-    let prefix = format!("{name}=");
-    let set = response.all("set-cookie").into_iter().find(|c| c.starts_with(&prefix)).unwrap_or_else(|| panic!("no {name} cookie"));
-    set.split(';').next().unwrap().to_string()
-}
-
 /// The admin's CSRF form field on a page.
 fn csrf_field(page: &str) -> String {
     let at = page.find(r#"name="csrfmiddlewaretoken" value=""#).expect("a CSRF field") + r#"name="csrfmiddlewaretoken" value=""#.len();
@@ -323,7 +325,7 @@ fn django_migrates_and_its_admin_logs_in_adds_changes_and_deletes_on_spins_sqlit
         exec(DJANGO_APP, &["python", "manage.py", "shell", "-c", "from shop.models import Product; Product.objects.all().delete()"]);
     assert_eq!(status, 0, "{stderr}");
 
-    let server = Server::start(&repo_path(DJANGO_APP), &[]);
+    let server = serve_django_app();
     let login_page = server.get("/admin/login/");
     let csrf = cookie(&login_page, "csrftoken");
     let form = |token: &str, fields: &str| format!("csrfmiddlewaretoken={token}&{fields}");
@@ -338,12 +340,7 @@ fn django_migrates_and_its_admin_logs_in_adds_changes_and_deletes_on_spins_sqlit
     let logged_in = post("/admin/login/", &csrf, form(&token, "username=admin&password=pw-12345&next=/admin/"));
     assert_eq!((logged_in.status, logged_in.header("location")), (302, Some("/admin/")), "{}", logged_in.text());
     let session = cookie(&logged_in, "sessionid");
-    let csrf = logged_in
-        .all("set-cookie")
-        .iter()
-        .find(|c| c.starts_with("csrftoken="))
-        .map(|c| c.split(';').next().unwrap().to_string())
-        .unwrap_or(csrf);
+    let csrf = set_cookie(&logged_in, "csrftoken").unwrap_or(csrf);
     let cookies = format!("{csrf}; {session}");
     let get = |path: &str| request(server.addr, "GET", path, &[("Cookie", cookies.as_str())], b"");
     assert!(get("/admin/").text().contains("<title>Site administration | Django site admin</title>"));

@@ -128,7 +128,6 @@ pub fn convert(fabrickfile: &Fabrickfile, trigger: TriggerKind) -> Result<Conver
         writeln!(out, "files = [{}]", entries.join(", "))?;
     }
     if !fabrickfile.writable.is_empty() {
-        let spec = crate::BuildSpec::from_fabrickfile(fabrickfile);
         let guests: Vec<String> = spec.writable_files().into_iter().map(|(_, guest)| guest).collect();
         warn(
             "[capabilities.filesystem] write",

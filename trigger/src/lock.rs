@@ -151,19 +151,13 @@ pub fn to_app(lock: &LockedApp, trigger_types: &[&str]) -> Result<App> {
                 files.push(mount(f, true)?);
             }
         }
-        let allowed_outbound_hosts = component
-            .metadata
-            .get("allowed_outbound_hosts")
-            .and_then(|h| h.as_array())
-            .map(|hosts| hosts.iter().filter_map(|h| h.as_str().map(str::to_string)).collect())
-            .unwrap_or_default();
+        let strings = |key: &str| -> Vec<String> {
+            let values = component.metadata.get(key).and_then(|v| v.as_array());
+            values.into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        };
+        let allowed_outbound_hosts = strings("allowed_outbound_hosts");
         // Spin writes a component's `sqlite_databases` as `databases`.
-        let sqlite_databases = component
-            .metadata
-            .get("databases")
-            .and_then(|d| d.as_array())
-            .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
-            .unwrap_or_default();
+        let sqlite_databases = strings("databases");
         // fabricks' own per-component settings, then the trigger's, which win.
         let own = match component.metadata.get("fabricks").and_then(|t| t.as_object()) {
             Some(table) => {

@@ -448,7 +448,8 @@ class Connection:
             sql_to_run, values = sql, list(parameters)
         spin_values = [_to_spin(value, index + 1) for index, value in enumerate(values)]
         legacy = self.autocommit == LEGACY_TRANSACTION_CONTROL
-        if legacy and self.isolation_level is not None and not self.in_transaction and _DML.match(sql):
+        dml = _DML.match(sql)
+        if legacy and self.isolation_level is not None and not self.in_transaction and dml:
             # The transaction is about to write: take the write lock now
             # (IMMEDIATE rather than DEFERRED), so that writers in other
             # instances wait their turn under the busy timeout instead of
@@ -457,7 +458,7 @@ class Connection:
             self._statement(f"BEGIN {mode}")
         cursor._last_sql = sql
         result = self._statement(sql_to_run, spin_values)
-        if _DML.match(sql):
+        if dml:
             self._last_changes = self._spin.changes()
             self.total_changes += self._last_changes
             cursor.rowcount = self._last_changes
@@ -522,16 +523,15 @@ class Connection:
         return self.cursor()
 
     def commit(self):
-        self._check()
-        if self.in_transaction:
-            self._statement("COMMIT")
-        if self.autocommit is False:
-            self._statement("BEGIN")
+        self._end_transaction("COMMIT")
 
     def rollback(self):
+        self._end_transaction("ROLLBACK")
+
+    def _end_transaction(self, statement):
         self._check()
         if self.in_transaction:
-            self._statement("ROLLBACK")
+            self._statement(statement)
         if self.autocommit is False:
             self._statement("BEGIN")
 
