@@ -19,7 +19,11 @@ function nodeRequest(incoming) {
   // WASI hosts strip Host and carry it as the authority; Node apps read it
   // (Express's req.hostname, req.get('host')), as node's server passes it on.
   if (!headers.some(([name]) => name === 'host')) headers.unshift(['host', authority]);
-  return { url: requestUrl(incoming, headers, authority), method, headers, body, client: decodeLatin1(spin.get('spin-client-addr')) };
+  const url = requestUrl(incoming, headers, authority);
+  // req.url is the request target as the client sent it (`/files/../x`
+  // stays so, for `send` to refuse), not as a URL object normalises it.
+  const target = incoming.pathWithQuery() || '/';
+  return { url, target, method, headers, body, client: decodeLatin1(spin.get('spin-client-addr')) };
 }
 
 /** The connection as Node code sees it: open, plain HTTP, with the client's
@@ -57,6 +61,7 @@ export function nodeHandler(listener) {
     async handle(incoming, responseOut) {
       const request = nodeRequest(incoming);
       const { req, res } = toReqRes(request);
+      req.url = request.target;
       const socket = socketFor(request.client);
       for (const target of [req, res]) {
         Object.defineProperty(target, 'socket', { value: socket, configurable: true, writable: true });

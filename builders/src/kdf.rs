@@ -17,21 +17,32 @@ use std::process::Command;
 pub const ZIG_VERSION: &str = "0.17.1";
 pub const KDF_ZIG: &str = include_str!("../../adapters/kdf/kdf.zig");
 pub const KDF_WIT: &str = include_str!("../../adapters/kdf/kdf.wit");
-/// The interface Python components import and the kdf component exports.
+/// The interface Python and Node components import and the kdf component exports.
 pub const INTERFACE: &str = "fabricks:crypto/kdf@0.1.0";
 
 /// The kdf component for this fabricks, built into the cache on first use
-/// (`python` is the toolchain's, whose pip fetches Zig).
-pub fn component(cache: &Path, python: &Path) -> Result<PathBuf> {
+/// (Zig comes from PyPI, through the pip of a venv made for the purpose:
+/// Python and Node builds alike need only `python3` on PATH).
+pub fn component(cache: &Path) -> Result<PathBuf> {
     let zig_dir = cache.join("toolchains").join(format!("zig-{ZIG_VERSION}"));
     crate::reuse::provision(&zig_dir, ZIG_VERSION, |dir| {
+        let venv = dir.with_extension("venv");
+        let _ = std::fs::remove_dir_all(&venv);
         process::run(
-            Command::new(python)
+            Command::new(crate::toolchain::find_python()?).args(["-m", "venv"]).arg(&venv),
+            &format!(
+                "creating a venv for pip at {} (if this says ensurepip is missing, install your system's python3-venv package)",
+                venv.display()
+            ),
+        )?;
+        process::run(
+            Command::new(venv.join("bin").join("python"))
                 .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target"])
                 .arg(dir)
                 .arg(format!("ziglang=={ZIG_VERSION}")),
             &format!("installing Zig {ZIG_VERSION} (the ziglang wheel) from PyPI"),
         )?;
+        let _ = std::fs::remove_dir_all(&venv);
         Ok(())
     })?;
     let zig = zig_dir.join("ziglang").join("zig");

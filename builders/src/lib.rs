@@ -133,10 +133,13 @@ impl BuildSpec {
     /// guest path): a Python component's app, packages and adapter, at the
     /// very paths its interpreter snapshot saw them at build time, so that
     /// templates, static files, package data and modules imported only
-    /// while serving are there. Read-only, like every mount.
+    /// while serving are there; a Node component's app and its
+    /// `node_modules`, at the paths `__dirname` names. Read-only, like every
+    /// mount.
     pub fn run_time_files(&self) -> Vec<(PathBuf, String)> {
         match &self.source {
             AppSource::Python(_) => python::guest_folders(&self.work_dir()),
+            AppSource::NodeJs(_) => nodejs::guest_folders(&self.work_dir()),
             _ => Vec::new(),
         }
     }
@@ -148,6 +151,7 @@ impl BuildSpec {
     pub fn writable_files(&self) -> Vec<(PathBuf, String)> {
         let app_folder = match &self.source {
             AppSource::Python(_) => python::APP_GUEST_FOLDER,
+            AppSource::NodeJs(_) => nodejs::APP_GUEST_FOLDER,
             _ => "",
         };
         let state = self.dir.join(OUTPUT_DIR).join("state").join(&self.id);
@@ -276,12 +280,12 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     }
     if let AppSource::Python(_) | AppSource::NodeJs(_) = &spec.source {
         hasher.update(adapters::LIFECYCLE_WIT);
-    }
-    if let AppSource::Python(_) = &spec.source {
-        hasher.update(python::TZDATA);
         for text in [include_str!("kdf.rs"), kdf::KDF_ZIG, kdf::KDF_WIT, kdf::ZIG_VERSION] {
             hasher.update(text);
         }
+    }
+    if let AppSource::Python(_) = &spec.source {
+        hasher.update(python::TZDATA);
     }
     app_files::hash_into(&spec.dir, &spec.writable, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))

@@ -9,8 +9,22 @@ use crate::toolchain::NodeToolchain;
 use crate::{BuildContext, Builder, adapters, app_files, process, wit};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// Where the guest sees the app's own folder (its working directory, and
+/// what `__dirname` names); its npm packages are at `node_modules` inside it,
+/// where node's resolution would find them.
+pub const APP_GUEST_FOLDER: &str = "/app";
+
+/// The build's staged app and installed packages under `work_dir`, with
+/// the guest paths the bundle's `__dirname`s name.
+pub fn guest_folders(work_dir: &Path) -> Vec<(PathBuf, String)> {
+    vec![
+        (work_dir.join("app"), APP_GUEST_FOLDER.to_string()),
+        (work_dir.join("deps").join("node_modules"), format!("{APP_GUEST_FOLDER}/node_modules")),
+    ]
+}
 
 impl Builder for NodeApp {
     fn steps(&self) -> usize {
@@ -41,6 +55,9 @@ fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Progre
     let deps_dir = build_dir.join("deps");
     let step = progress.step("dependencies (npm)");
     let summary = install_dependencies(&ctx.spec.dir, &deps_dir)?;
+    // Mounted while serving even when the app has no packages.
+    let modules_dir = deps_dir.join("node_modules");
+    std::fs::create_dir_all(&modules_dir).with_context(|| format!("creating {}", modules_dir.display()))?;
     step.done(&summary);
 
     let step = progress.step("staging the app and the JS adapter");
@@ -55,13 +72,16 @@ fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Progre
         "buildDir": build_dir,
         "adapterDir": adapter_dir,
         "depsDir": deps_dir,
+        "appDir": app_dir,
         "appPath": app_dir.join(&app.app),
+        "guestAppDir": APP_GUEST_FOLDER,
+        "environment": ctx.spec.environment.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
         "app": app.app,
         "handler": app.handler,
         "framework": app.framework,
         "witDir": wit_dir,
         "world": wit::NODE_WORLD,
-        "output": reuse::partial(output),
+        "output": build_dir.join("app-only.wasm"),
     });
     let settings_path = build_dir.join("build-settings.json");
     std::fs::write(&settings_path, serde_json::to_string_pretty(&settings)?).context("writing the build settings")?;
@@ -77,6 +97,9 @@ fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Progre
     if !result.status.success() {
         bail!("{}: building the Node.js component failed:\n{}", ctx.spec.origin.display(), process::tail(&result, 40));
     }
+    // crypto.pbkdf2 and crypto.scrypt: compiled code composed in.
+    let kdf = crate::kdf::component(&crate::cache::cache_dir())?;
+    crate::kdf::compose(&build_dir.join("app-only.wasm"), &kdf, &reuse::partial(output))?;
     step.done(&reuse::publish(output)?);
     Ok(())
 }

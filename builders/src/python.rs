@@ -116,7 +116,7 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
         bail!("componentize-py could not build the component:\n{}", process::tail(&result, 40));
     }
     // hashlib's pbkdf2_hmac and scrypt: compiled code composed in.
-    let kdf = crate::kdf::component(&crate::cache::cache_dir(), &toolchain.python())?;
+    let kdf = crate::kdf::component(&crate::cache::cache_dir())?;
     crate::kdf::compose(&app_only, &kdf, &partial)?;
     step.done(&reuse::publish(output)?);
     Ok(())

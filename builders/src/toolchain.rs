@@ -51,14 +51,15 @@ impl PythonToolchain {
     }
 }
 
-fn find_python() -> Result<String> {
+/// `python3` (or `python`) on PATH.
+pub(crate) fn find_python() -> Result<String> {
     for candidate in ["python3", "python"] {
         if process::is_available(candidate) {
             return Ok(candidate.to_string());
         }
     }
     bail!(
-        "building a Python app needs python3 on PATH (fabricks installs componentize-py {COMPONENTIZE_PY_VERSION} with it, once), and none was found\n  fix: install Python 3.9 or newer with its venv module (e.g. `apt-get install python3 python3-venv`), then build again"
+        "fabricks needs python3 on PATH (it installs componentize-py {COMPONENTIZE_PY_VERSION} for Python apps with it, and Zig from PyPI for the key derivation every app gets, once), and none was found\n  fix: install Python 3.9 or newer with its venv module (e.g. `apt-get install python3 python3-venv`), then build again"
     )
 }
 

@@ -58,7 +58,15 @@ pub fn write_with_lifecycle(dir: &Path, wasi_version: &str) -> Result<()> {
     // interface for it (a component that is not does not: it runs where
     // there is none, under `wasmtime serve`).
     let python_sqlite = "world python-sqlite {\n    include python;\n    import spin:sqlite/sqlite@3.0.0;\n}\n";
-    let worlds = format!("package fabricks:app@0.1.0;\n\n{}\n{}\n{python_sqlite}", world("python", &python_extra), world("node", ""));
+    // Node components read the app's files (`fs`) and their environment
+    // (`process.env`) through WASI, as StarlingMonkey itself already does.
+    // and derive keys with the kdf component the build composes in.
+    let node_extra = format!(
+        "    import wasi:filesystem/preopens@{wasi_version};\n    import wasi:cli/environment@{wasi_version};\n    import {};\n",
+        crate::kdf::INTERFACE
+    );
+    let worlds =
+        format!("package fabricks:app@0.1.0;\n\n{}\n{}\n{python_sqlite}", world("python", &python_extra), world("node", &node_extra));
     crate::adapters::write_files(
         dir,
         [

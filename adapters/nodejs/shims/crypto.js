@@ -1,6 +1,16 @@
-// `crypto` for the guest: hashes and HMACs from @noble/hashes, random bytes
-// from the web crypto the engine provides.
+// `crypto` for the guest: hashes and HMACs from @noble/hashes, key
+// derivation (PBKDF2, scrypt) from the compiled kdf component the build
+// composes in (adapters/kdf; @noble/hashes' while the build loads the app,
+// where imports cannot be called: 100x slower), random bytes from the web
+// crypto the engine provides.
+// Callback forms answer on a later turn, as node's thread pool does: random
+// bytes asked for while the build loads the app are drawn at the first
+// request, so no two instances share them.
 import { Buffer } from 'buffer';
+import { pbkdf2 as noblePbkdf2 } from '@noble/hashes/pbkdf2.js';
+import { scrypt as nobleScrypt } from '@noble/hashes/scrypt.js';
+import { pbkdf2Hmac, scrypt as compiledScrypt } from 'fabricks:crypto/kdf@0.1.0';
+import { loadingSnapshot } from './globals.js';
 import { sha1, md5 } from '@noble/hashes/legacy.js';
 import { sha256, sha224 } from '@noble/hashes/sha2.js';
 import { sha384, sha512 } from '@noble/hashes/sha2.js';
@@ -48,26 +58,82 @@ export function createHmac(name, key) {
   return new Hash(hmac.create(algorithm(name), bytes(key)));
 }
 
+/** `fn`'s result through a node-style callback, on a later turn. */
+function later(callback, fn) {
+  setTimeout(() => {
+    let result;
+    try {
+      result = fn();
+    } catch (error) {
+      callback(error);
+      return;
+    }
+    callback(null, result);
+  }, 0);
+}
+
+function snapshotRandomness(what) {
+  if (!loadingSnapshot()) return;
+  throw new Error(
+    `fabricks: ${what} was called while the build loaded the app: bytes drawn then would be the same in every instance. ` +
+      'Draw them in a request handler, or pass a callback (it runs at the first request)',
+  );
+}
+
 export function randomBytes(size, callback) {
+  if (callback) return later(callback, () => randomBytes(size));
+  snapshotRandomness('crypto.randomBytes');
   const buffer = Buffer.alloc(size);
   for (let at = 0; at < size; at += 65536) {
     globalThis.crypto.getRandomValues(buffer.subarray(at, Math.min(size, at + 65536)));
   }
-  if (callback) {
-    queueMicrotask(() => callback(null, buffer));
-    return undefined;
-  }
   return buffer;
+}
+
+const KDF_HASHES = new Set(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']);
+
+export function pbkdf2Sync(password, salt, iterations, keylen, digest = 'sha1') {
+  const hash = String(digest).toLowerCase().replace('-', '');
+  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`The value of "iterations" is out of range. It must be >= 1. Received ${iterations}`);
+  if (!Number.isInteger(keylen) || keylen < 0) throw new RangeError(`The value of "keylen" is out of range. It must be >= 0. Received ${keylen}`);
+  if (keylen === 0) return Buffer.alloc(0);
+  if (loadingSnapshot() || !KDF_HASHES.has(hash)) {
+    return Buffer.from(noblePbkdf2(algorithm(hash), bytes(password), bytes(salt), { c: iterations, dkLen: keylen }));
+  }
+  return Buffer.from(pbkdf2Hmac(hash, bytes(password), bytes(salt), iterations, keylen));
+}
+
+export function pbkdf2(password, salt, iterations, keylen, digest, callback) {
+  if (typeof digest === 'function') [digest, callback] = ['sha1', digest];
+  later(callback, () => pbkdf2Sync(password, salt, iterations, keylen, digest));
+}
+
+export function scryptSync(password, salt, keylen, options = {}) {
+  const N = options.N ?? options.cost ?? 16384;
+  const r = options.r ?? options.blockSize ?? 8;
+  const p = options.p ?? options.parallelization ?? 1;
+  const maxmem = options.maxmem ?? 32 * 1024 * 1024;
+  if (!Number.isInteger(N) || N < 2 || (N & (N - 1)) !== 0) throw new RangeError('Invalid scrypt params: N must be a power of 2 greater than 1');
+  if (128 * N * r > maxmem) throw new RangeError('Invalid scrypt params: memory limit exceeded');
+  if (loadingSnapshot()) return Buffer.from(nobleScrypt(bytes(password), bytes(salt), { N, r, p, dkLen: keylen, maxmem: maxmem + 1 }));
+  return Buffer.from(compiledScrypt(bytes(password), bytes(salt), Math.log2(N), r, p, keylen));
+}
+
+export function scrypt(password, salt, keylen, options, callback) {
+  if (typeof options === 'function') [options, callback] = [{}, options];
+  later(callback, () => scryptSync(password, salt, keylen, options));
 }
 export const pseudoRandomBytes = randomBytes;
 
 export function randomUUID() {
+  snapshotRandomness('crypto.randomUUID');
   return globalThis.crypto.randomUUID();
 }
 
 export function randomInt(min, max) {
   if (max === undefined) [min, max] = [0, min];
   const range = max - min;
+  snapshotRandomness('crypto.randomInt');
   const [value] = globalThis.crypto.getRandomValues(new Uint32Array(1));
   return min + (value % range);
 }
@@ -88,5 +154,5 @@ export const webcrypto = globalThis.crypto;
 
 export default {
   createHash, createHmac, randomBytes, pseudoRandomBytes, randomUUID, randomInt, timingSafeEqual, getHashes,
-  getRandomValues, webcrypto,
+  getRandomValues, webcrypto, pbkdf2, pbkdf2Sync, scrypt, scryptSync,
 };

@@ -1,13 +1,17 @@
 // `http` for the guest: the request/response classes Express and friends
-// extend (fetch-to-node's, over web streams), and a server whose `listen`
-// only records the app: the host owns the socket.
-import { FetchIncomingMessage, FetchServerResponse, STATUS_CODES } from 'fetch-to-node';
+// extend (fetch-to-node's, over web streams), a server whose `listen` only
+// records the app (the host owns the socket), and node's client over the
+// guest's fetch.
+import { FetchIncomingMessage, FetchOutgoingMessage, FetchServerResponse, STATUS_CODES } from 'fetch-to-node';
 import { EventEmitter } from 'events';
 import { registerListener } from '../listener.js';
+import { ClientRequest, clientFor } from '../http-client.js';
 
 export { STATUS_CODES };
 export const IncomingMessage = FetchIncomingMessage;
 export const ServerResponse = FetchServerResponse;
+// `cookies` (cookie-session) sets headers through OutgoingMessage.prototype.
+export const OutgoingMessage = FetchOutgoingMessage;
 export const METHODS = [
   'ACL', 'BIND', 'CHECKOUT', 'CONNECT', 'COPY', 'DELETE', 'GET', 'HEAD', 'LINK', 'LOCK', 'M-SEARCH', 'MERGE',
   'MKACTIVITY', 'MKCALENDAR', 'MKCOL', 'MOVE', 'NOTIFY', 'OPTIONS', 'PATCH', 'POST', 'PROPFIND', 'PROPPATCH',
@@ -22,10 +26,18 @@ export class Server extends EventEmitter {
     if (listener) this.on('request', listener);
     registerListener((req, res) => this.emit('request', req, res));
   }
+  /** Records the port asked for and says it listens (a callback and the
+   * 'listening' event, as node's does once bound): the host owns the socket. */
   listen(...args) {
     const callback = args.find((a) => typeof a === 'function');
-    if (callback) queueMicrotask(callback);
+    const first = args[0];
+    const port = typeof first === 'object' && first !== null ? first.port : first;
+    if (Number.isInteger(Number(port)) && port !== undefined && port !== null) this.port = Number(port);
     this.listening = true;
+    queueMicrotask(() => {
+      callback?.();
+      this.emit('listening');
+    });
     return this;
   }
   close(callback) {
@@ -33,7 +45,7 @@ export class Server extends EventEmitter {
     return this;
   }
   address() {
-    return { address: '127.0.0.1', family: 'IPv4', port: 3000 };
+    return { address: '127.0.0.1', family: 'IPv4', port: this.port ?? 3000 };
   }
   setTimeout() {
     return this;
@@ -51,16 +63,14 @@ export class Agent {
 }
 export const globalAgent = new Agent();
 
-function noOutbound() {
-  throw new Error('fabricks: use fetch() for outbound HTTP in a guest; http.request is not available');
-}
-export const request = noOutbound;
-export const get = noOutbound;
+// The client side: over the guest's fetch (../http-client.js).
+export { ClientRequest };
+export const { request, get } = clientFor('http:');
 export const maxHeaderSize = 16384;
 export function validateHeaderName() {}
 export function validateHeaderValue() {}
 
 export default {
-  STATUS_CODES, METHODS, IncomingMessage, ServerResponse, Server, createServer, Agent, globalAgent,
-  request, get, maxHeaderSize, validateHeaderName, validateHeaderValue,
+  STATUS_CODES, METHODS, IncomingMessage, ServerResponse, OutgoingMessage, Server, createServer, Agent, globalAgent,
+  request, get, ClientRequest, maxHeaderSize, validateHeaderName, validateHeaderValue,
 };

@@ -1,0 +1,66 @@
+// `require` for what the bundle could not see: a path computed at run time
+// (`require(path.join(dir, name))`, Express's `require(engine)` for a view
+// engine named in `app.set('view engine', ...)`). esbuild bundles every
+// `require` of a literal; for the rest, its `__require` calls the global
+// `require` installed here, which looks the module up in the registry the
+// build generated: each JS or JSON file of the app by its guest path, each
+// declared dependency by name, and the node built-ins fabricks provides,
+// evaluated on first use, as node's loader would.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import * as events from 'events';
+import * as util from 'util';
+import * as stream from 'stream';
+import * as url from 'url';
+import * as http from 'http';
+import * as https from 'https';
+import * as crypto from 'crypto';
+import * as querystring from 'querystring';
+import { CWD, resolvePath } from './files.js';
+
+const BUILTINS = { fs, path, events, util, stream, url, http, https, crypto, querystring };
+const EXTENSIONS = ['', '.js', '.json', '.cjs', '.mjs', '/index.js', '/index.json', '/index.cjs'];
+
+function notFound(id) {
+  const where = /^[./]/.test(id)
+    ? 'the build found no such JS or JSON file in the app'
+    : "a package required by a name computed while serving must be in package.json's dependencies";
+  const error = new Error(`Cannot find module '${id}' (fabricks: ${where})`);
+  error.code = 'MODULE_NOT_FOUND';
+  return error;
+}
+
+export function installRequire(files, packages) {
+  const loaded = new Map();
+
+  function resolve(id) {
+    const bare = id.replace(/^node:/, '');
+    if (BUILTINS[bare]) return `node:${bare}`;
+    if (id.startsWith('/') || id.startsWith('./') || id.startsWith('../') || id === '.' || id === '..') {
+      const absolute = resolvePath(id.startsWith('/') ? id : `${CWD}/${id}`);
+      for (const extension of EXTENSIONS) {
+        if (files[absolute + extension]) return absolute + extension;
+      }
+      throw notFound(id);
+    }
+    if (packages[id]) return id;
+    throw notFound(id);
+  }
+
+  function require(id) {
+    const key = resolve(String(id));
+    if (!loaded.has(key)) {
+      const builtin = key.startsWith('node:') ? BUILTINS[key.slice(5)] : null;
+      loaded.set(key, builtin ? (builtin.default ?? builtin) : (files[key] ?? packages[key])());
+    }
+    return loaded.get(key);
+  }
+  require.resolve = (id) => {
+    const key = resolve(String(id));
+    return key.startsWith('/') ? key : key.startsWith('node:') ? key.slice(5) : path.join(CWD, 'node_modules', key);
+  };
+  require.cache = {};
+  require.main = undefined;
+  globalThis.require = require;
+}

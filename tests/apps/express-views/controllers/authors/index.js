@@ -1,0 +1,3 @@
+'use strict'
+
+exports.list = (req, res) => res.json(['Le Guin', 'Butler'])

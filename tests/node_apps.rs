@@ -1,0 +1,238 @@
+//! Node apps in the shapes real ones have, unchanged (tests/apps/express-views):
+//! CommonJS with `__dirname`, views rendered by ejs and hbs from disk (the
+//! engines required by a name computed at run time), static files,
+//! downloads, a cookie session, controllers found with `fs.readdirSync` and
+//! required by computed path, files read and streamed per request, a
+//! writable folder, node's error page in development; a Fastify ES module
+//! with @fastify/static and @fastify/view; Hono with serveStatic; node's
+//! HTTP client (`http.get`, `http.request`) to allowed hosts only.
+
+mod support;
+
+use support::{HttpResponse, Server, build_once, repo_path, request};
+
+const APP: &str = "tests/apps/express-views";
+
+fn serve() -> Server {
+    build_once(APP);
+    Server::start(&repo_path(APP), &["--workers", "1", "--max-instances", "1"])
+}
+
+fn get_with_cookie(server: &Server, path: &str, cookie: &str) -> HttpResponse {
+    request(server.addr, "GET", path, &[("Cookie", cookie)], b"")
+}
+
+#[test]
+fn modules_see_their_own_paths_and_the_app_folder_as_working_directory() {
+    let server = serve();
+    let where_ = server.get("/where").json();
+    assert_eq!(where_["dirname"], "/app");
+    assert_eq!(where_["filename"], "/app/server.js");
+    assert_eq!(where_["cwd"], "/app");
+    // As `node server.js`: NODE_ENV is unset unless the app's configuration sets it.
+    assert_eq!(where_["node_env"], serde_json::Value::Null);
+}
+
+#[test]
+fn views_render_from_disk_with_engines_required_by_computed_names() {
+    let server = serve();
+    let home = server.get("/");
+    assert_eq!(home.status, 200, "{}", home.text());
+    let page = home.text();
+    assert!(page.contains("<title>Bookshelf</title>"), "an ejs include, and the Fabrickfile's environment: {page}");
+    assert!(page.contains("Visit 1"), "{page}");
+    // The controllers found by fs.readdirSync while the app loaded.
+    assert!(page.contains(r#"<a href="/authors">authors</a></li><li><a href="/books">books</a>"#), "{page}");
+
+    let about = server.get("/about");
+    assert_eq!(about.status, 200, "{}", about.text());
+    assert_eq!(about.text().trim(), "<p>Bookshelf: Read widely</p>", "hbs, and a config file read at load time");
+
+    let books = server.get("/books");
+    assert_eq!(books.status, 200, "{}", books.text());
+    assert!(books.text().contains("<li>Kindred (Octavia E. Butler)</li>"), "{}", books.text());
+    assert_eq!(server.get("/books/0").json()["author"], "Ursula K. Le Guin");
+    assert_eq!(server.get("/authors").json(), serde_json::json!(["Le Guin", "Butler"]));
+}
+
+#[test]
+fn static_files_downloads_and_streams_come_from_the_app_folder() {
+    let server = serve();
+    let css = server.get("/css/shelf.css");
+    assert_eq!(css.status, 200);
+    assert_eq!(css.text(), "body { margin: 2em; }\n");
+    assert!(css.header("content-type").unwrap_or_default().starts_with("text/css"), "{:?}", css.headers);
+    assert!(css.header("etag").is_some() && css.header("last-modified").is_some(), "{:?}", css.headers);
+    let etag = css.header("etag").unwrap().to_string();
+    let again = request(server.addr, "GET", "/css/shelf.css", &[("If-None-Match", &etag)], b"");
+    assert_eq!(again.status, 304);
+
+    let download = server.get("/files/groceries.txt");
+    assert_eq!(download.status, 200, "{}", download.text());
+    assert_eq!(download.text(), "Milk\nBread\n");
+    assert_eq!(download.header("content-disposition"), Some(r#"attachment; filename="groceries.txt""#));
+    assert_eq!(server.get("/files/docs/reading.md").status, 200);
+    assert_eq!(server.get("/files/missing.txt").status, 404);
+    // send refuses a path that climbs out of its root.
+    assert_eq!(server.get("/files/..%2fserver.js").status, 403);
+
+    let note = server.get("/notes/reading");
+    assert_eq!(note.status, 200);
+    assert_eq!(note.text(), "<h1>Reading list</h1>\n\nMore books.\n");
+    assert_eq!(server.get("/notes/nothing").status, 404);
+    assert_eq!(server.get("/listing").json(), serde_json::json!(["big.txt", "docs/", "groceries.txt"]));
+
+    let stream = server.get("/stream");
+    assert_eq!(stream.status, 200);
+    let expected: String = (0..20000).map(|i| format!("line {i:05} of the big file\n")).collect();
+    assert_eq!(stream.body.len(), expected.len());
+    assert!(stream.text() == expected, "the streamed file differs");
+}
+
+#[test]
+fn a_cookie_session_is_set_through_the_response_head() {
+    let server = serve();
+    let first = server.get("/");
+    let cookies: Vec<String> = first.all("set-cookie").iter().map(|c| c.split(';').next().unwrap().to_string()).collect();
+    assert!(cookies.iter().any(|c| c.starts_with("shelf=")), "cookie-session sets its cookie in writeHead: {:?}", first.headers);
+    let second = get_with_cookie(&server, "/", &cookies.join("; "));
+    assert!(second.text().contains("Visit 2"), "{}", second.text());
+}
+
+#[test]
+fn the_app_writes_only_where_it_was_granted() {
+    let server = serve();
+    let stored = request(server.addr, "POST", "/uploads/note.txt", &[("Content-Type", "text/plain")], b"kept on disk\n");
+    assert_eq!(stored.status, 201, "{}", stored.text());
+    let back = server.get("/uploads/note.txt");
+    assert_eq!(back.text(), "kept on disk\n");
+    let on_disk = repo_path(APP).join(".fabricks/state/express-views/uploads/note.txt");
+    assert_eq!(std::fs::read_to_string(on_disk).unwrap(), "kept on disk\n");
+
+    let refused = server.get("/readonly");
+    assert_eq!(refused.status, 500);
+    assert!(refused.text().starts_with("EROFS: read-only file system"), "{}", refused.text());
+    assert!(refused.text().contains("[capabilities.filesystem] write"), "the error says how to grant a folder: {}", refused.text());
+}
+
+#[test]
+fn errors_show_node_s_development_page_with_the_message() {
+    let server = serve();
+    let boom = server.get("/boom");
+    assert_eq!(boom.status, 500);
+    let page = boom.text();
+    assert!(page.contains("<pre>Error: the shelf collapsed<br>"), "the message first, as node's stack has it: {page}");
+    assert!(page.contains("<br> &nbsp; &nbsp;at "), "node's frames: {page}");
+}
+
+#[test]
+fn pbkdf2_runs_compiled_and_agrees_with_node() {
+    let server = serve();
+    let started = std::time::Instant::now();
+    let key = server.get("/hash?password=hunter2");
+    let elapsed = started.elapsed();
+    assert_eq!(key.status, 200, "{}", key.text());
+    let expected = std::process::Command::new("node")
+        .args(["-e", "process.stdout.write(require('crypto').pbkdf2Sync('hunter2', 'salt', 100000, 32, 'sha256').toString('hex'))"])
+        .output()
+        .expect("running node");
+    assert_eq!(key.text(), String::from_utf8(expected.stdout).unwrap());
+    // 100,000 iterations take ~50 ms compiled and minutes interpreted.
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+}
+
+#[test]
+fn a_fastify_module_awaits_listen_and_serves_views_and_static_files() {
+    const FASTIFY: &str = "tests/apps/fastify-views";
+    build_once(FASTIFY);
+    let server = Server::start(&repo_path(FASTIFY), &["--workers", "1"]);
+    let page = server.get("/?name=Ann");
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_eq!(page.text().trim(), "<h1>Hello Ann</h1>");
+    let notice = server.get("/public/notice.txt");
+    assert_eq!(notice.status, 200);
+    assert_eq!(notice.text(), "served by @fastify/static\n");
+    assert!(notice.header("etag").is_some(), "{:?}", notice.headers);
+    assert_eq!(server.get("/public/missing.txt").status, 404);
+}
+
+#[test]
+fn hono_serve_static_reads_from_the_working_directory() {
+    const HONO: &str = "tests/apps/hono-static";
+    build_once(HONO);
+    let server = Server::start(&repo_path(HONO), &["--workers", "1"]);
+    assert_eq!(server.get("/").text(), "Hello from Hono!");
+    let css = server.get("/static/css/site.css");
+    assert_eq!(css.status, 200, "{}", css.text());
+    assert_eq!(css.text(), "h1 { color: teal; }\n");
+    assert!(css.header("content-type").unwrap_or_default().starts_with("text/css"), "{:?}", css.headers);
+    assert_eq!(server.get("/static/nothing.css").status, 404);
+}
+
+/// An HTTP server on 127.0.0.1 for outbound calls: `GET` answers `pong`,
+/// `POST` answers `got <body>`. Returns its port.
+fn echo_server() -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream);
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let answer =
+                if request_line.starts_with("POST") { format!("got {}", String::from_utf8_lossy(&body)) } else { "pong".to_string() };
+            let _ = reader.get_mut().write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn node_s_http_client_reaches_allowed_hosts_only() {
+    build_once("tests/apps/outbound");
+    let port = echo_server();
+    let dir = support::scratch_app("node-http-client", &[]);
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::fs::copy(repo_path("tests/apps/outbound/.fabricks/outbound.wasm"), dir.join("bin/outbound.wasm")).unwrap();
+    std::fs::write(
+        dir.join("spin.toml"),
+        format!(
+            "spin_manifest_version = 2\n[application]\nname = \"outbound\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"outbound\"\n\
+             [component.outbound]\nsource = \"bin/outbound.wasm\"\nallowed_outbound_hosts = [\"http://127.0.0.1:{port}\"]\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&dir, &["--workers", "1"]);
+    let allowed = server.get(&format!("/http-get?url=http://127.0.0.1:{port}/ping"));
+    assert_eq!((allowed.status, allowed.text().as_str()), (200, "200 text/plain pong"));
+    let posted = request(server.addr, "POST", &format!("/http-post?url=http://127.0.0.1:{port}/echo"), &[], b"a body in two writes");
+    assert_eq!((posted.status, posted.text().as_str()), (200, "200 got a body in two writes"));
+
+    let denied = server.get(&format!("/http-get?url=http://127.0.0.1:{}/ping", port + 1));
+    assert_eq!(denied.status, 502, "{}", denied.text());
+    assert!(denied.text().starts_with("refused: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:"), "{}", denied.text());
+    assert!(denied.text().contains("allowed_outbound_hosts"), "the error says how to allow the host: {}", denied.text());
+    assert!(server.wait_for_log(r#"event="outbound_refused""#, std::time::Duration::from_secs(2)), "{}", server.stderr());
+}
