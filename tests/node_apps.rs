@@ -31,6 +31,13 @@ fn modules_see_their_own_paths_and_the_app_folder_as_working_directory() {
     assert_eq!(where_["cwd"], "/app");
     // As `node server.js`: NODE_ENV is unset unless the app's configuration sets it.
     assert_eq!(where_["node_env"], serde_json::Value::Null);
+
+    // require.resolve and require of a computed path, into node_modules.
+    let package = server.get("/packages/ejs").json();
+    assert_eq!(package, serde_json::json!({"manifest": "/app/node_modules/ejs/package.json", "name": "ejs"}));
+    let missing = server.get("/packages/left-pad");
+    assert_eq!(missing.status, 500);
+    assert!(missing.text().contains("Cannot find module &#39;left-pad/package.json&#39;"), "{}", missing.text());
 }
 
 #[test]

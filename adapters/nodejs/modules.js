@@ -17,7 +17,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as crypto from 'crypto';
 import * as querystring from 'querystring';
-import { CWD, resolvePath } from './files.js';
+import { CWD, readFile, resolvePath, stat } from './files.js';
 
 const BUILTINS = { fs, path, events, util, stream, url, http, https, crypto, querystring };
 const EXTENSIONS = ['', '.js', '.json', '.cjs', '.mjs', '/index.js', '/index.json', '/index.cjs'];
@@ -34,26 +34,50 @@ function notFound(id) {
 export function installRequire(files, packages) {
   const loaded = new Map();
 
+  /** A file on disk (while serving: the app's files and its packages'),
+   * for what the registry does not hold: `require.resolve('pkg/package.json')`,
+   * a JSON file the build did not bundle. */
+  function onDisk(absolute) {
+    for (const extension of EXTENSIONS) {
+      try {
+        if (stat(absolute + extension).type === 'file') return absolute + extension;
+      } catch {
+        // not this one
+      }
+    }
+    return null;
+  }
+
   function resolve(id) {
     const bare = id.replace(/^node:/, '');
     if (BUILTINS[bare]) return `node:${bare}`;
-    if (id.startsWith('/') || id.startsWith('./') || id.startsWith('../') || id === '.' || id === '..') {
-      const absolute = resolvePath(id.startsWith('/') ? id : `${CWD}/${id}`);
-      for (const extension of EXTENSIONS) {
-        if (files[absolute + extension]) return absolute + extension;
-      }
-      throw notFound(id);
+    const relative = id.startsWith('/') || id.startsWith('./') || id.startsWith('../') || id === '.' || id === '..';
+    if (!relative && packages[id]) return id;
+    const absolute = resolvePath(relative ? (id.startsWith('/') ? id : `${CWD}/${id}`) : `${CWD}/node_modules/${id}`);
+    for (const extension of EXTENSIONS) {
+      if (files[absolute + extension]) return absolute + extension;
     }
-    if (packages[id]) return id;
+    const found = onDisk(absolute);
+    if (found) return found;
     throw notFound(id);
+  }
+
+  function load(key) {
+    if (key.startsWith('node:')) {
+      const builtin = BUILTINS[key.slice(5)];
+      return builtin.default ?? builtin;
+    }
+    const registered = files[key] ?? packages[key];
+    if (registered) return registered();
+    if (key.endsWith('.json')) return JSON.parse(new TextDecoder().decode(readFile(key)));
+    const error = notFound(key);
+    error.message = `Cannot find module '${key}' (fabricks: the file is there, but only JS the build bundled can run: require it by a literal path, or from the app's own files)`;
+    throw error;
   }
 
   function require(id) {
     const key = resolve(String(id));
-    if (!loaded.has(key)) {
-      const builtin = key.startsWith('node:') ? BUILTINS[key.slice(5)] : null;
-      loaded.set(key, builtin ? (builtin.default ?? builtin) : (files[key] ?? packages[key])());
-    }
+    if (!loaded.has(key)) loaded.set(key, load(key));
     return loaded.get(key);
   }
   require.resolve = (id) => {

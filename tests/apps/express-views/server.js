@@ -30,6 +30,12 @@ app.get('/where', (req, res) => {
   res.json({ dirname: __dirname, filename: __filename, cwd: process.cwd(), node_env: process.env.NODE_ENV ?? null })
 })
 
+// A package's own file, found at run time as node finds it.
+app.get('/packages/:name', (req, res) => {
+  const manifest = require.resolve(req.params.name + '/package.json')
+  res.json({ manifest, name: require(manifest).name })
+})
+
 app.get('/files/*name', (req, res, next) => {
   const file = req.params.name.join('/')
   res.download(file, { root: path.join(__dirname, 'files') }, (err) => {
