@@ -69,17 +69,18 @@ impl Drop for WasmtimeServe {
     }
 }
 
-#[test]
-fn wasmtime_serve_runs_a_python_app_with_the_files_convert_writes() {
-    let app = repo_path("tests/apps/flask-factory");
-    build_once("tests/apps/flask-factory");
+/// `wasmtime serve` of the built app `relative` (component `id`), with the
+/// `files` mounts convert writes, once it listens.
+fn wasmtime_serve(relative: &'static str, id: &str) -> (WasmtimeServe, std::net::SocketAddr) {
+    let app = repo_path(relative);
+    build_once(relative);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut command = Command::new(wasmtime());
     command.args(["serve", "-Scli", "--addr", &format!("127.0.0.1:{port}")]);
-    for dir in dirs_from_converted_manifest(&app, "flask-factory") {
+    for dir in dirs_from_converted_manifest(&app, id) {
         command.arg("--dir").arg(dir);
     }
-    command.arg(app.join(".fabricks/flask-factory.wasm")).stdout(Stdio::null()).stderr(Stdio::null());
+    command.arg(app.join(format!(".fabricks/{id}.wasm"))).stdout(Stdio::null()).stderr(Stdio::null());
     let server = WasmtimeServe { child: command.spawn().expect("starting wasmtime serve"), port };
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", server.port).parse().unwrap();
     // wasmtime serve compiles the component first (no cache): ~10 s here.
@@ -88,9 +89,27 @@ fn wasmtime_serve_runs_a_python_app_with_the_files_convert_writes() {
         assert!(Instant::now() < deadline, "wasmtime serve did not listen");
         std::thread::sleep(Duration::from_millis(100));
     }
+    (server, addr)
+}
+
+#[test]
+fn wasmtime_serve_runs_a_python_app_with_the_files_convert_writes() {
+    let (_server, addr) = wasmtime_serve("tests/apps/flask-factory", "flask-factory");
     let home = support::request(addr, "GET", "/", &[], b"");
     assert_eq!(home.status, 200, "{}", home.text());
     assert!(home.text().contains("<title>Notes - Notes</title>"), "{}", home.text());
     assert_eq!(support::request(addr, "GET", "/static/style.css", &[], b"").status, 200);
     assert_eq!(support::request(addr, "GET", "/report", &[], b"").text(), "0 notes by nobody");
+}
+
+#[test]
+fn wasmtime_serve_runs_a_node_app_with_the_files_convert_writes() {
+    let (_server, addr) = wasmtime_serve("tests/apps/express-views", "express-views");
+    // A fresh instance per request: each one switches from the snapshot to the mounted files.
+    let books = support::request(addr, "GET", "/books", &[], b"");
+    assert_eq!(books.status, 200, "{}", books.text());
+    assert!(books.text().contains("<li>Kindred (Octavia E. Butler)</li>"), "{}", books.text());
+    let css = support::request(addr, "GET", "/css/shelf.css", &[], b"");
+    assert_eq!((css.status, css.text().as_str()), (200, "body { margin: 2em; }\n"));
+    assert_eq!(support::request(addr, "GET", "/notes/reading", &[], b"").text(), "<h1>Reading list</h1>\n\nMore books.\n");
 }
