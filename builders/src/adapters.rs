@@ -17,6 +17,7 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("command.py", include_str!("../../adapters/python/fabricks_adapter/command.py")),
     ("kdf.py", include_str!("../../adapters/python/fabricks_adapter/kdf.py")),
     ("spin_sqlite3.py", include_str!("../../adapters/python/fabricks_adapter/spin_sqlite3.py")),
+    ("outbound.py", include_str!("../../adapters/python/fabricks_adapter/outbound.py")),
 ];
 
 /// fabricks' own WIT package (its `lifecycle` interface), written beside the

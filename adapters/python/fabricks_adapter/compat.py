@@ -2,7 +2,9 @@
 
 - The guest's CPython has no `_ssl`, so `import ssl` fails, and with it anyio
   (Starlette, FastAPI) and others that import ssl but never use it to serve.
-  A stand-in `ssl` module lets them import; using TLS from it raises.
+  A stand-in `ssl` module lets them import. Its client contexts wrap the
+  guest's HTTP connections (`outbound`: the host makes the TLS connection);
+  any other use of TLS raises.
 - `_multiprocessing` (process semaphores) does not exist in the guest, so
   `multiprocessing.synchronize` cannot be imported even just for a type (as
   Hypercorn, and so Quart, do). A stand-in lets it import; using it raises.
@@ -45,8 +47,73 @@ def _ssl_stand_in():
     module.CertificateError = module.SSLCertVerificationError
 
     class SSLContext:
-        def __init__(self, *args, **kwargs):
+        """A client context: settings are kept, certificates are the host's
+        business, and `wrap_socket` makes a guest HTTP connection https."""
+
+        def __init__(self, protocol=None, *args, **kwargs):
+            self.protocol = protocol
+            self.check_hostname = True
+            self.verify_mode = 2
+            self.verify_flags = 0
+            self.options = 0
+            self.minimum_version = module.TLSVersion.MINIMUM_SUPPORTED
+            self.maximum_version = module.TLSVersion.MAXIMUM_SUPPORTED
+            self.post_handshake_auth = False
+            self.keylog_filename = None
+            self.hostname_checks_common_name = False
+            self.sni_callback = None
+
+        def wrap_socket(self, sock, server_side=False, do_handshake_on_connect=True, suppress_ragged_eofs=True, server_hostname=None, session=None):
+            if server_side:
+                _no_tls()
+            from fabricks_adapter import outbound
+
+            return outbound.wrap_socket(sock, server_hostname=server_hostname)
+
+        def wrap_bio(self, *args, **kwargs):
             _no_tls()
+
+        def load_verify_locations(self, cafile=None, capath=None, cadata=None):
+            pass
+
+        def load_default_certs(self, purpose=None):
+            pass
+
+        def set_default_verify_paths(self):
+            pass
+
+        def load_cert_chain(self, certfile, keyfile=None, password=None):
+            pass
+
+        def set_ciphers(self, ciphers):
+            pass
+
+        def set_alpn_protocols(self, protocols):
+            pass
+
+        def set_npn_protocols(self, protocols):
+            pass
+
+        def set_ecdh_curve(self, name):
+            pass
+
+        def get_ca_certs(self, binary_form=False):
+            return []
+
+        def get_ciphers(self):
+            return []
+
+        def cert_store_stats(self):
+            return {"x509": 0, "crl": 0, "x509_ca": 0}
+
+    def create_default_context(purpose=None, *, cafile=None, capath=None, cadata=None):
+        return SSLContext(module.PROTOCOL_TLS_CLIENT)
+
+    def create_unverified_context(*args, **kwargs):
+        context = SSLContext(module.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = 0
+        return context
 
     class SSLObject:
         def __init__(self, *args, **kwargs):
@@ -62,12 +129,15 @@ def _ssl_stand_in():
     module.CERT_NONE, module.CERT_OPTIONAL, module.CERT_REQUIRED = 0, 1, 2
     module.PROTOCOL_TLS, module.PROTOCOL_TLS_CLIENT, module.PROTOCOL_TLS_SERVER = 2, 16, 17
     module.HAS_SNI = module.HAS_ALPN = module.HAS_NPN = module.HAS_ECDH = False
-    module.HAS_TLSv1_3 = False
-    module.OPENSSL_VERSION = "none (fabricks guest)"
-    module.OPENSSL_VERSION_INFO = (0, 0, 0, 0, 0)
-    module.create_default_context = _no_tls
-    module._create_default_https_context = _no_tls
-    module._create_unverified_context = _no_tls
+    module.HAS_TLSv1_3 = True
+    module.HAS_NEVER_CHECK_COMMON_NAME = True
+    # What the host's TLS is (rustls), in the form libraries check for.
+    module.OPENSSL_VERSION = "OpenSSL 3.0.0 compatible (fabricks guest: the host makes TLS connections)"
+    module.OPENSSL_VERSION_INFO = (3, 0, 0, 0, 0)
+    module.OPENSSL_VERSION_NUMBER = 0x30000000
+    module.create_default_context = create_default_context
+    module._create_default_https_context = create_default_context
+    module._create_unverified_context = create_unverified_context
     module.wrap_socket = _no_tls
 
     def __getattr__(name):
@@ -151,7 +221,8 @@ def run_thread_work_inline():
 def install():
     install_ssl_stand_in()
     install_multiprocessing_stand_in()
-    from fabricks_adapter import kdf
+    from fabricks_adapter import kdf, outbound
 
     kdf.install()
     run_thread_work_inline()
+    outbound.install()

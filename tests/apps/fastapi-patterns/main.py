@@ -2,14 +2,17 @@
 check what a client sends: a dependency with `yield`, `FileResponse`, a
 `StaticFiles` mount by a path relative to the app's folder, Jinja2 templates
 linking to that mount, header parameters and a header model that forbids
-extra headers, and an OAuth2 password flow with JWT bearer tokens (PyJWT,
-HS256)."""
+extra headers, an OAuth2 password flow with JWT bearer tokens (PyJWT,
+HS256), and endpoints that await other services with httpx.AsyncClient."""
 
+import asyncio
 import hashlib
 import hmac
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
+import httpx
 import jwt
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse
@@ -106,3 +109,20 @@ def current_user(token: str = Depends(oauth2_scheme)):
 @app.get("/users/me")
 def me(user=Depends(current_user)):
     return user
+
+
+@app.get("/fan-out")
+async def fan_out(url: str, delays: str = "1000,1000,1000"):
+    """Several calls to another service at once, as FastAPI apps make them."""
+    started = time.monotonic()
+    async with httpx.AsyncClient(timeout=10) as client:
+        answers = await asyncio.gather(*(client.get(f"{url}/delay/{delay}") for delay in delays.split(",")))
+    return {"answers": [a.text for a in answers], "seconds": round(time.monotonic() - started, 3)}
+
+
+@app.get("/upstream/{path:path}")
+async def upstream(path: str, url: str):
+    """Another service's answer, passed on."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        answer = await client.get(f"{url}/{path}")
+    return HTMLResponse(answer.text, status_code=answer.status_code)
