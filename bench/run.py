@@ -83,6 +83,36 @@ def wrk(url, connections, seconds):
     return {"rps": rps, "p50": latency(50), "p99": latency(99), "non2xx": int(errors.group(1)) if errors else 0}
 
 
+def wrk_rate(url, seconds, connections, method="GET", form=None):
+    """Requests per second for `url` (`form`: a urlencoded body to POST); a
+    failed response stops the run."""
+    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s"]
+    if method != "GET":
+        script = WORK / f"wrk-{method.lower()}.lua"
+        script.write_text(
+            f'wrk.method = "{method}"\n'
+            + (f'wrk.body = "{form}"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n' if form else "")
+        )
+        command += ["-s", str(script)]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        sys.exit(f"{url}: {non_2xx.group(1)} failed responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def print_side_by_side(rounds, seconds, routes, connections, results):
+    """The Markdown table of `results[(route, connections, side)]` (rates)."""
+    print(f"{rounds} rounds, wrk {seconds} s per row, 2 worker processes on both sides, alternating.\n")
+    print("| route | conns | gunicorn req/s | fabricks req/s | fabricks / gunicorn | range gunicorn / fabricks |")
+    print("|---|---|---|---|---|---|")
+    for route in routes:
+        for count in connections:
+            g, f = results[(route, count, "gunicorn")], results[(route, count, "fabricks")]
+            print(f"| {route} | {count} | {statistics.median(g):.0f} | {statistics.median(f):.0f} | "
+                  f"{statistics.median(f) / statistics.median(g):.2f}x | {min(g):.0f}-{max(g):.0f} / {min(f):.0f}-{max(f):.0f} |")
+
+
 class Server:
     def __init__(self, command, url, env=None, cwd=None):
         self.url = url

@@ -9,33 +9,17 @@ test: numbers only.
 """
 
 import argparse
-import re
 import shutil
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BINARY, ROOT, WORK, Server, free_port  # noqa: E402
+from run import BINARY, ROOT, WORK, Server, free_port, print_side_by_side, wrk_rate  # noqa: E402
 
 APP = ROOT / "tests" / "apps" / "flask-sqlite"
 ROUTES = {"read": ("GET", "/entries/1"), "write": ("POST", "/entries")}
 CONNECTIONS = [1, 8]
-
-
-def wrk(url, method, seconds, connections):
-    script = WORK / f"wrk-{method.lower()}.lua"
-    script.write_text(
-        f'wrk.method = "{method}"\n'
-        + ('wrk.body = "title=bench"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n' if method == "POST" else "")
-    )
-    out = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "-s", str(script), url],
-                         capture_output=True, text=True, check=True).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        sys.exit(f"{url}: {non_2xx.group(1)} failed responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
 def native_server(port):
@@ -71,21 +55,14 @@ def main():
             server = start(port)
             try:
                 # A first row to read.
-                wrk(f"http://127.0.0.1:{port}/entries", "POST", 1, 1)
+                wrk_rate(f"http://127.0.0.1:{port}/entries", 1, 1, "POST", "title=bench")
                 for route, (method, path) in ROUTES.items():
                     for connections in CONNECTIONS:
-                        rate = wrk(f"http://127.0.0.1:{port}{path}", method, args.seconds, connections)
+                        rate = wrk_rate(f"http://127.0.0.1:{port}{path}", args.seconds, connections, method, "title=bench")
                         results.setdefault((route, connections, side), []).append(rate)
             finally:
                 server.stop()
-    print(f"{args.rounds} rounds, wrk {args.seconds} s per row, 2 worker processes on both sides, alternating.\n")
-    print("| route | conns | gunicorn req/s | fabricks req/s | fabricks / gunicorn | range gunicorn / fabricks |")
-    print("|---|---|---|---|---|---|")
-    for route in ROUTES:
-        for connections in CONNECTIONS:
-            g, f = results[(route, connections, "gunicorn")], results[(route, connections, "fabricks")]
-            print(f"| {route} | {connections} | {statistics.median(g):.0f} | {statistics.median(f):.0f} | "
-                  f"{statistics.median(f) / statistics.median(g):.2f}x | {min(g):.0f}-{max(g):.0f} / {min(f):.0f}-{max(f):.0f} |")
+    print_side_by_side(args.rounds, args.seconds, ROUTES, CONNECTIONS, results)
 
 
 if __name__ == "__main__":

@@ -144,20 +144,8 @@ fn pong_server() -> u16 {
 
 #[test]
 fn outbound_http_reaches_allowed_hosts_only() {
-    build_once("tests/apps/outbound");
     let port = pong_server();
-    let dir = support::scratch_app("outbound", &[]);
-    std::fs::create_dir_all(dir.join("bin")).unwrap();
-    std::fs::copy(repo_path("tests/apps/outbound/.fabricks/outbound.wasm"), dir.join("bin/outbound.wasm")).unwrap();
-    std::fs::write(
-        dir.join("spin.toml"),
-        format!(
-            "spin_manifest_version = 2\n[application]\nname = \"outbound\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"outbound\"\n\
-             [component.outbound]\nsource = \"bin/outbound.wasm\"\nallowed_outbound_hosts = [\"http://127.0.0.1:{port}\"]\n"
-        ),
-    )
-    .unwrap();
-    let server = Server::start(&dir, &[]);
+    let server = support::serve_built_allowing("tests/apps/outbound", "outbound", "outbound", &format!("http://127.0.0.1:{port}"), &[]);
     let allowed = server.get(&format!("/fetch?url=http://127.0.0.1:{port}/ping"));
     assert_eq!((allowed.status, allowed.text().as_str()), (200, "200 pong"));
 

@@ -218,20 +218,9 @@ fn echo_server() -> u16 {
 
 #[test]
 fn node_s_http_client_reaches_allowed_hosts_only() {
-    build_once("tests/apps/outbound");
     let port = echo_server();
-    let dir = support::scratch_app("node-http-client", &[]);
-    std::fs::create_dir_all(dir.join("bin")).unwrap();
-    std::fs::copy(repo_path("tests/apps/outbound/.fabricks/outbound.wasm"), dir.join("bin/outbound.wasm")).unwrap();
-    std::fs::write(
-        dir.join("spin.toml"),
-        format!(
-            "spin_manifest_version = 2\n[application]\nname = \"outbound\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"outbound\"\n\
-             [component.outbound]\nsource = \"bin/outbound.wasm\"\nallowed_outbound_hosts = [\"http://127.0.0.1:{port}\"]\n"
-        ),
-    )
-    .unwrap();
-    let server = Server::start(&dir, &["--workers", "1"]);
+    let server =
+        support::serve_built_allowing("tests/apps/outbound", "outbound", "node-http-client", &format!("http://127.0.0.1:{port}"), &[]);
     let allowed = server.get(&format!("/http-get?url=http://127.0.0.1:{port}/ping"));
     assert_eq!((allowed.status, allowed.text().as_str()), (200, "200 text/plain pong"));
     let posted = request(server.addr, "POST", &format!("/http-post?url=http://127.0.0.1:{port}/echo"), &[], b"a body in two writes");

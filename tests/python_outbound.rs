@@ -8,7 +8,7 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use support::{Server, build_once, repo_path};
+use support::{Server, repo_path};
 
 const APP: &str = "tests/apps/python-outbound";
 
@@ -36,23 +36,9 @@ fn upstream() -> Upstream {
     Upstream { port: line.trim().parse().expect("the upstream's port"), child }
 }
 
-/// The built app `app` (component `id`) served from a spin.toml that allows
-/// `allowed` (its files are the build's, linked in; the manifest wants paths
-/// inside its folder).
+/// The Python app `app` (component `id`) allowed to call `allowed`.
 fn serve_allowing(app: &'static str, id: &str, name: &str, allowed: &str) -> Server {
-    build_once(app);
-    let built = repo_path(app).join(".fabricks");
-    let manifest = format!(
-        "spin_manifest_version = 2\n[application]\nname = \"outbound\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"outbound\"\n\
-         [component.outbound]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"{allowed}\"]\n\
-         files = [{{ source = \"app\", destination = \"/0\" }}, {{ source = \"deps\", destination = \"/1\" }}, {{ source = \"adapter\", destination = \"/2\" }}]\n"
-    );
-    let dir = support::scratch_app(name, &[("spin.toml", &manifest)]);
-    std::fs::copy(built.join(format!("{id}.wasm")), dir.join("app.wasm")).unwrap();
-    for folder in ["app", "deps", "adapter"] {
-        std::os::unix::fs::symlink(built.join("build").join(id).join(folder), dir.join(folder)).unwrap();
-    }
-    Server::start(&dir, &["--workers", "1"])
+    support::serve_built_allowing(app, id, name, allowed, &[("app", "/0"), ("deps", "/1"), ("adapter", "/2")])
 }
 
 #[test]

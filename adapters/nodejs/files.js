@@ -245,32 +245,19 @@ export function writeFile(path, bytes, { append = false, exclusive = false } = {
   }
 }
 
-export function mkdir(path) {
-  const mount = writableMount(path, 'mkdir');
+/** `change(descriptor, relative)` on the writable folder holding `path`. */
+function change(path, syscall, fn) {
+  const mount = writableMount(path, syscall);
   try {
-    mount.descriptor.createDirectoryAt(mount.relative);
+    fn(mount.descriptor, mount.relative);
   } catch (error) {
-    throw fromWasi(error, 'mkdir', path);
+    throw fromWasi(error, syscall, path);
   }
 }
 
-export function unlink(path) {
-  const mount = writableMount(path, 'unlink');
-  try {
-    mount.descriptor.unlinkFileAt(mount.relative);
-  } catch (error) {
-    throw fromWasi(error, 'unlink', path);
-  }
-}
-
-export function rmdir(path) {
-  const mount = writableMount(path, 'rmdir');
-  try {
-    mount.descriptor.removeDirectoryAt(mount.relative);
-  } catch (error) {
-    throw fromWasi(error, 'rmdir', path);
-  }
-}
+export const mkdir = (path) => change(path, 'mkdir', (dir, relative) => dir.createDirectoryAt(relative));
+export const unlink = (path) => change(path, 'unlink', (dir, relative) => dir.unlinkFileAt(relative));
+export const rmdir = (path) => change(path, 'rmdir', (dir, relative) => dir.removeDirectoryAt(relative));
 
 export function rename(from, to) {
   const source = writableMount(from, 'rename');

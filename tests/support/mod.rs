@@ -30,6 +30,30 @@ pub fn scratch_app(name: &str, files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
+/// The component of the app at `app`, built as `id`, served (one worker)
+/// from a fresh spin.toml that allows outbound HTTP to `allowed` and mounts
+/// `mounts` (a folder of `.fabricks/build/<id>/`, the guest path), linked
+/// into the manifest's folder, where its paths must stay.
+pub fn serve_built_allowing(app: &'static str, id: &str, name: &str, allowed: &str, mounts: &[(&str, &str)]) -> Server {
+    build_once(app);
+    let built = repo_path(app).join(".fabricks");
+    let files: Vec<String> = mounts
+        .iter()
+        .map(|(folder, guest)| format!("{{ source = \"{}\", destination = \"{guest}\" }}", folder.replace('/', "-")))
+        .collect();
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"{id}\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"{id}\"\n\
+         [component.{id}]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"{allowed}\"]\nfiles = [{}]\n",
+        files.join(", ")
+    );
+    let dir = scratch_app(name, &[("spin.toml", &manifest)]);
+    std::fs::copy(built.join(format!("{id}.wasm")), dir.join("app.wasm")).unwrap();
+    for (folder, _) in mounts {
+        std::os::unix::fs::symlink(built.join("build").join(id).join(folder), dir.join(folder.replace('/', "-"))).unwrap();
+    }
+    Server::start(&dir, &["--workers", "1"])
+}
+
 /// Run the binary to completion.
 pub fn run(args: &[&str]) -> Output {
     Command::new(binary()).args(args).output().expect("running spin-fabricks")

@@ -12,16 +12,8 @@ export const constants = {
   S_IFMT: 61440, S_IFREG: 32768, S_IFDIR: 16384, S_IFLNK: 40960, COPYFILE_EXCL: 1,
 };
 
-export class Stats {
-  constructor(info) {
-    const mode = { file: constants.S_IFREG | 0o444, directory: constants.S_IFDIR | 0o555, symlink: constants.S_IFLNK | 0o777 }[info.type] ?? 0;
-    Object.assign(this, {
-      dev: 0, ino: 0, mode, nlink: 1, uid: 0, gid: 0, rdev: 0, size: info.size, blksize: 4096, blocks: Math.ceil(info.size / 512),
-      atimeMs: info.atimeMs, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, birthtimeMs: info.ctimeMs,
-      atime: new Date(info.atimeMs), mtime: new Date(info.mtimeMs), ctime: new Date(info.ctimeMs), birthtime: new Date(info.ctimeMs),
-    });
-    Object.defineProperty(this, 'kind', { value: info.type });
-  }
+/** What a Stats and a Dirent answer about the kind of entry. */
+class EntryKind {
   isFile() { return this.kind === 'file'; }
   isDirectory() { return this.kind === 'directory'; }
   isSymbolicLink() { return this.kind === 'symlink'; }
@@ -31,18 +23,25 @@ export class Stats {
   isSocket() { return false; }
 }
 
-export class Dirent {
+export class Stats extends EntryKind {
+  constructor(info) {
+    super();
+    const mode = { file: constants.S_IFREG | 0o444, directory: constants.S_IFDIR | 0o555, symlink: constants.S_IFLNK | 0o777 }[info.type] ?? 0;
+    Object.assign(this, {
+      dev: 0, ino: 0, mode, nlink: 1, uid: 0, gid: 0, rdev: 0, size: info.size, blksize: 4096, blocks: Math.ceil(info.size / 512),
+      atimeMs: info.atimeMs, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, birthtimeMs: info.ctimeMs,
+      atime: new Date(info.atimeMs), mtime: new Date(info.mtimeMs), ctime: new Date(info.ctimeMs), birthtime: new Date(info.ctimeMs),
+    });
+    Object.defineProperty(this, 'kind', { value: info.type });
+  }
+}
+
+export class Dirent extends EntryKind {
   constructor(name, type, parentPath) {
+    super();
     Object.assign(this, { name, parentPath, path: parentPath });
     Object.defineProperty(this, 'kind', { value: type });
   }
-  isFile() { return this.kind === 'file'; }
-  isDirectory() { return this.kind === 'directory'; }
-  isSymbolicLink() { return this.kind === 'symlink'; }
-  isBlockDevice() { return false; }
-  isCharacterDevice() { return false; }
-  isFIFO() { return false; }
-  isSocket() { return false; }
 }
 
 const optionsOf = (options) => (typeof options === 'string' ? { encoding: options } : options ?? {});

@@ -4,11 +4,12 @@ The guest has no sockets (the host denies them, and stock Spin has none);
 its one way out is `wasi:http/outgoing-handler`, where the host applies the
 component's `allowed_outbound_hosts` and does TLS. Rather than re-implement
 each client library, this module gives them what they all stand on, a
-connected socket: `socket.create_connection` (http.client, so urllib, and
-httpx's sync transport) and urllib3's own `create_connection` (requests)
-return a `WasiSocket`, httpcore's async backend (httpx.AsyncClient) an
-`AsyncWasiStream` over one, and the `ssl` stand-in's contexts wrap one by
-marking it https. The HTTP/1.1 bytes the library writes are parsed back into a
+connected socket: http.client's connections (so urllib's), urllib3's
+(requests') and httpcore's sync ones (httpx.Client) are `WasiSocket`s,
+httpcore's async ones (httpx.AsyncClient) `AsyncWasiStream`s over one, and
+the `ssl` stand-in's contexts wrap one by marking it https. Other sockets
+(`socket.socket`, `socket.create_connection`) stay what the host makes them:
+denied. The HTTP/1.1 bytes the library writes are parsed back into a
 request sent through wasi:http; the response is written back as HTTP/1.1
 bytes for the library's own parser (chunked bodies unchunked, streamed as
 the library reads).
@@ -402,11 +403,7 @@ class _Response:
         try:
             return self._stream.blocking_read(min(size, READ_CHUNK)) or self.read(size)
         except Err as error:
-            self.close()
-            if isinstance(error.value, streams.StreamError_Closed):
-                return b""
-            authority, scheme = self._where
-            raise ConnectionResetError(errno.ECONNRESET, f"{scheme}://{authority}: the response body broke off") from None
+            return self._ended(error)
 
     async def aread(self, size):
         from fabricks_adapter.event_loop import get_loop
@@ -417,14 +414,18 @@ class _Response:
             try:
                 data = self._stream.read(min(size, READ_CHUNK))
             except Err as error:
-                self.close()
-                if isinstance(error.value, streams.StreamError_Closed):
-                    return b""
-                authority, scheme = self._where
-                raise ConnectionResetError(errno.ECONNRESET, f"{scheme}://{authority}: the response body broke off") from None
+                return self._ended(error)
             if data:
                 return data
             await get_loop().wait_for(self._stream.subscribe())
+
+    def _ended(self, error):
+        """The body stream ended: b"" at its end, an error if it broke off."""
+        self.close()
+        if isinstance(error.value, streams.StreamError_Closed):
+            return b""
+        authority, scheme = self._where
+        raise ConnectionResetError(errno.ECONNRESET, f"{scheme}://{authority}: the response body broke off") from None
 
     def close(self):
         if self._done:
@@ -466,7 +467,7 @@ class _ResponseReader(io.RawIOBase):
 
 
 def create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, *args, **kwargs):
-    """`socket.create_connection`, for HTTP: a `WasiSocket` to `address`."""
+    """`socket.create_connection` for the HTTP clients: a `WasiSocket` to `address`."""
     host, port = address[0], address[1]
     if timeout is socket._GLOBAL_DEFAULT_TIMEOUT:
         timeout = socket.getdefaulttimeout()
@@ -552,16 +553,35 @@ async def _connect_tcp(self, host, port, timeout=None, local_address=None, socke
     return AsyncWasiStream(WasiSocket(host, port, timeout))
 
 
+def _sync_connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    import httpcore._backends.sync
+
+    return httpcore._backends.sync.SyncStream(WasiSocket(host, port, timeout))
+
+
 def install():
-    """Route the standard library's, urllib3's and httpcore's connections
-    through wasi:http (called before the app is imported)."""
-    socket.create_connection = create_connection
+    """Route the HTTP clients' connections through wasi:http: http.client's
+    (so urllib's), urllib3's (requests') and httpcore's, sync and async
+    (httpx'). Other sockets stay what the host makes them: denied. Called
+    before the app is imported."""
+    import http.client
+
+    native_init = http.client.HTTPConnection.__init__
+
+    def __init__(self, *args, **kwargs):
+        native_init(self, *args, **kwargs)
+        self._create_connection = create_connection
+
+    __init__.__doc__ = native_init.__doc__
+    http.client.HTTPConnection.__init__ = __init__
     try:
         import httpcore._backends.auto
+        import httpcore._backends.sync
     except ImportError:
         pass
     else:
         httpcore._backends.auto.AutoBackend.connect_tcp = _connect_tcp
+        httpcore._backends.sync.SyncBackend.connect_tcp = _sync_connect_tcp
     try:
         import urllib3.connection
         import urllib3.util.connection
