@@ -133,7 +133,7 @@ fn errors_show_node_s_development_page_with_the_message() {
 }
 
 #[test]
-fn pbkdf2_runs_compiled_and_agrees_with_node() {
+fn crypto_derives_keys_compiled_and_draws_bytes_only_while_serving() {
     let server = serve();
     let started = std::time::Instant::now();
     let key = server.get("/hash?password=hunter2");
@@ -146,6 +146,10 @@ fn pbkdf2_runs_compiled_and_agrees_with_node() {
     assert_eq!(key.text(), String::from_utf8(expected.stdout).unwrap());
     // 100,000 iterations take ~50 ms compiled and minutes interpreted.
     assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+
+    // Random bytes asked for while the app loaded arrive at the first request.
+    let key = server.get("/instance-key").text();
+    assert!(key.len() == 32 && key.chars().all(|c| c.is_ascii_hexdigit()), "{key}");
 }
 
 #[test]

@@ -100,6 +100,9 @@ fn a_host_not_allowed_and_a_timeout_are_the_libraries_own_errors() {
     let refused = server.get(&format!("/requests-error?url={other}/ping")).json();
     assert_eq!(refused["error"], "ConnectionError", "{refused}");
     assert!(refused["message"].as_str().unwrap().contains("allowed_outbound_hosts"), "{refused}");
+    let refused = server.get(&format!("/httpx-error?url={other}/ping")).json();
+    assert_eq!(refused["kind"], "ConnectError", "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("allowed_outbound_hosts"), "{refused}");
     assert!(server.wait_for_log(r#"event="outbound_refused""#, std::time::Duration::from_secs(2)), "{}", server.stderr());
 
     let started = std::time::Instant::now();
@@ -107,6 +110,18 @@ fn a_host_not_allowed_and_a_timeout_are_the_libraries_own_errors() {
     assert_eq!(slow.status, 504, "{}\n{}", slow.text(), server.stderr());
     assert_eq!(slow.json()["kind"], "ReadTimeout", "{}", slow.text());
     assert!(started.elapsed() < std::time::Duration::from_millis(2900), "{:?}", started.elapsed());
+    let slow = server.get(&format!("/httpx-error?url={base}/slow&timeout=1")).json();
+    assert_eq!(slow["kind"], "ReadTimeout", "{slow}");
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_a_name_error() {
+    let server = serve_allowing(APP, "python-outbound", "outbound-dns", "http://no-such-host.invalid");
+    let unknown = server.get("/urllib?url=http://no-such-host.invalid/ping");
+    assert_eq!(unknown.status, 502, "{}", unknown.text());
+    let unknown = unknown.json();
+    assert_eq!(unknown["error"], "URLError", "{unknown}");
+    assert!(unknown["reason"].as_str().unwrap().contains("Name or service not known"), "{unknown}");
 }
 
 #[test]

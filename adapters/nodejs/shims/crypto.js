@@ -10,7 +10,7 @@ import { Buffer } from 'buffer';
 import { pbkdf2 as noblePbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { scrypt as nobleScrypt } from '@noble/hashes/scrypt.js';
 import { pbkdf2Hmac, scrypt as compiledScrypt } from 'fabricks:crypto/kdf@0.1.0';
-import { loadingSnapshot } from './globals.js';
+import { loadingSnapshot, whenServing } from './globals.js';
 import { sha1, md5 } from '@noble/hashes/legacy.js';
 import { sha256, sha224 } from '@noble/hashes/sha2.js';
 import { sha384, sha512 } from '@noble/hashes/sha2.js';
@@ -58,9 +58,10 @@ export function createHmac(name, key) {
   return new Hash(hmac.create(algorithm(name), bytes(key)));
 }
 
-/** `fn`'s result through a node-style callback, on a later turn. */
+/** `fn`'s result through a node-style callback, on a later turn (at the
+ * first request, when asked while the build loads the app). */
 function later(callback, fn) {
-  setTimeout(() => {
+  whenServing(() => {
     let result;
     try {
       result = fn();
@@ -69,7 +70,7 @@ function later(callback, fn) {
       return;
     }
     callback(null, result);
-  }, 0);
+  });
 }
 
 function snapshotRandomness(what) {

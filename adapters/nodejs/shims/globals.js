@@ -189,6 +189,14 @@ function defer(fn, args, delay) {
   return handle;
 }
 
+/** Run `fn` on a later turn, and, while the build loads the app, not before
+ * the first request: crypto's callbacks, whose random bytes and compiled
+ * key derivation are there only then. */
+export function whenServing(fn) {
+  if (initializing) defer(fn, [], 0);
+  else engineSetTimeout(fn, 0);
+}
+
 // A callback polling itself with setImmediate would never let the build
 // finish: past SOON_LIMIT runs, the rest wait for the first request.
 function soon(fn, args) {

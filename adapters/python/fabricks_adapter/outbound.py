@@ -5,8 +5,8 @@ its one way out is `wasi:http/outgoing-handler`, where the host applies the
 component's `allowed_outbound_hosts` and does TLS. Rather than re-implement
 each client library, this module gives them what they all stand on, a
 connected socket: http.client's connections (so urllib's), urllib3's
-(requests') and httpcore's sync ones (httpx.Client) are `WasiSocket`s,
-httpcore's async ones (httpx.AsyncClient) `AsyncWasiStream`s over one, and
+(requests') are `WasiSocket`s, httpcore's (httpx.Client and AsyncClient)
+`SyncWasiStream`s and `AsyncWasiStream`s over one, and
 the `ssl` stand-in's contexts wrap one by marking it https. Other sockets
 (`socket.socket`, `socket.create_connection`) stay what the host makes them:
 denied. The HTTP/1.1 bytes the library writes are parsed back into a
@@ -34,10 +34,11 @@ READ_CHUNK = 64 * 1024
 WRITE_CHUNK = 4096
 
 # How long sending waits for the host's first word: a refusal (a host not
-# allowed, nothing listening, no such name) comes at once and is a connection
-# error, as from connect(); a response still on its way is awaited when the
-# library reads it, so a slow server is a read timeout.
-SETTLE_NS = 2_000_000
+# allowed, nothing listening, no such name) comes within it and is a
+# connection error, as from connect(); a response still on its way is
+# awaited when the library reads it, so a slow server is a read timeout. (It
+# costs no time: the request is under way meanwhile.)
+SETTLE_SECONDS = 0.05
 
 # Headers a guest may not send (the host owns the connection) or that the
 # host derives itself.
@@ -149,6 +150,18 @@ class WasiSocket:
         return -1
 
     def sendall(self, data):
+        self._send_bytes(data)
+        if self._pending:
+            self._pending.settle()
+
+    async def asendall(self, data):
+        """`sendall` for the event loop: waits for a refusal without blocking
+        other tasks."""
+        self._send_bytes(data)
+        if self._pending:
+            await self._pending.asettle()
+
+    def _send_bytes(self, data):
         if self._closed:
             raise OSError(errno.EBADF, "Bad file descriptor")
         self._out += data
@@ -322,9 +335,7 @@ def _send(sock, request, body):
     finally:
         stream.__exit__(None, None, None)
     types.OutgoingBody.finish(outgoing_body, None)
-    pending = _Pending(future, request.method.upper() == "HEAD", authority, scheme)
-    pending.settle()
-    return pending
+    return _Pending(future, request.method.upper() == "HEAD", authority, scheme)
 
 
 class _Pending:
@@ -335,9 +346,27 @@ class _Pending:
         self._result = None
 
     def settle(self):
-        """Wait up to SETTLE_NS for the host's answer; raise a refusal now."""
-        with self._future.subscribe() as ready, monotonic_clock.subscribe_duration(SETTLE_NS) as timer:
+        """Wait up to SETTLE_SECONDS for the host's answer; raise a refusal now."""
+        if self._result is not None:
+            return
+        with self._future.subscribe() as ready, monotonic_clock.subscribe_duration(int(SETTLE_SECONDS * 1e9)) as timer:
             poll.poll([ready, timer])
+        self._taken()
+
+    async def asettle(self):
+        import asyncio
+
+        from fabricks_adapter.event_loop import get_loop
+
+        if self._result is not None:
+            return
+        try:
+            await asyncio.wait_for(get_loop().wait_for(self._future.subscribe()), SETTLE_SECONDS)
+        except TimeoutError:
+            return
+        self._taken()
+
+    def _taken(self):
         self._result = self._future.get()
         if self._result is not None and (isinstance(self._result, Err) or isinstance(self._result.value, Err)):
             self.response()
@@ -498,42 +527,29 @@ def _wait_for_read(wait_for_read):
     return wait
 
 
-class AsyncWasiStream:
-    """httpcore's async network stream over a `WasiSocket`: httpx's
-    AsyncClient, on the adapter's event loop, with several requests in
-    flight at once."""
+class _WasiStream:
+    """httpcore's network stream over a `WasiSocket`. Writing sends the
+    request, so a refusal then (a host not allowed, nothing listening, no
+    such name) is httpcore's ConnectError, as from connect()."""
 
     def __init__(self, sock):
         self._sock = sock
 
-    async def read(self, max_bytes, timeout=None):
-        self._sock.settimeout(timeout)
-        try:
-            return await self._sock.arecv(max_bytes)
-        except TimeoutError as error:
-            import httpcore
+    def _sent(self, buffer, timeout):
+        import httpcore
 
-            raise httpcore.ReadTimeout(str(error)) from error
-        except OSError as error:
-            import httpcore
-
-            raise httpcore.ReadError(str(error)) from error
-
-    async def write(self, buffer, timeout=None):
         self._sock.settimeout(timeout)
         try:
             self._sock.sendall(buffer)
         except OSError as error:
-            import httpcore
-
             raise httpcore.ConnectError(str(error)) from error
 
-    async def aclose(self):
-        self._sock.close()
+    @staticmethod
+    def _read_error(error):
+        import httpcore
 
-    async def start_tls(self, ssl_context, server_hostname=None, timeout=None):
-        wrap_socket(self._sock, server_hostname=server_hostname)
-        return self
+        kind = httpcore.ReadTimeout if isinstance(error, TimeoutError) else httpcore.ReadError
+        return kind(str(error))
 
     def get_extra_info(self, info):
         if info == "ssl_object":
@@ -549,14 +565,61 @@ class AsyncWasiStream:
         return None
 
 
+class SyncWasiStream(_WasiStream):
+    """httpx.Client's connections."""
+
+    def read(self, max_bytes, timeout=None):
+        self._sock.settimeout(timeout)
+        try:
+            return self._sock.recv(max_bytes)
+        except OSError as error:
+            raise self._read_error(error) from error
+
+    def write(self, buffer, timeout=None):
+        self._sent(buffer, timeout)
+
+    def close(self):
+        self._sock.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        wrap_socket(self._sock, server_hostname=server_hostname)
+        return self
+
+
+class AsyncWasiStream(_WasiStream):
+    """httpx.AsyncClient's connections, on the adapter's event loop, with
+    several requests in flight at once."""
+
+    async def read(self, max_bytes, timeout=None):
+        self._sock.settimeout(timeout)
+        try:
+            return await self._sock.arecv(max_bytes)
+        except OSError as error:
+            raise self._read_error(error) from error
+
+    async def write(self, buffer, timeout=None):
+        import httpcore
+
+        self._sock.settimeout(timeout)
+        try:
+            await self._sock.asendall(buffer)
+        except OSError as error:
+            raise httpcore.ConnectError(str(error)) from error
+
+    async def aclose(self):
+        self._sock.close()
+
+    async def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        wrap_socket(self._sock, server_hostname=server_hostname)
+        return self
+
+
 async def _connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
     return AsyncWasiStream(WasiSocket(host, port, timeout))
 
 
 def _sync_connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-    import httpcore._backends.sync
-
-    return httpcore._backends.sync.SyncStream(WasiSocket(host, port, timeout))
+    return SyncWasiStream(WasiSocket(host, port, timeout))
 
 
 def install():

@@ -86,6 +86,16 @@ app.get('/hash', (req, res, next) => {
   })
 })
 
+// Drawn while the app loads, as apps draw a secret: under fabricks the
+// callback runs at the first request (bytes drawn at build time would be
+// the same in every instance).
+let instanceKey = null
+crypto.randomBytes(16, (err, bytes) => {
+  if (err) throw err
+  instanceKey = bytes.toString('hex')
+})
+app.get('/instance-key', (req, res) => res.send(instanceKey ?? 'none'))
+
 app.get('/boom', () => {
   throw new Error('the shelf collapsed')
 })

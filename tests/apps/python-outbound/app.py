@@ -96,6 +96,15 @@ def with_httpx():
     return jsonify(pong=pong.text, echoed=echoed.json(), redirected=[redirected.status_code, redirected.text])
 
 
+@app.get("/httpx-error")
+def httpx_error():
+    try:
+        httpx.get(target(), timeout=float(request.args.get("timeout", 5)))
+    except httpx.HTTPError as error:
+        return jsonify(kind=type(error).__name__, message=str(error)), 502
+    return jsonify(kind=None)
+
+
 @app.get("/proxy/<path:path>")
 def proxy(path):
     """Another service's answer, passed on."""
