@@ -459,3 +459,20 @@ fn log_dir_gets_each_components_output_as_spin_writes_it() {
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn each_request_gets_a_line_in_the_log_unless_turned_off() {
+    build_once("tests/apps/flask-probe");
+    let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--workers", "1"]);
+    assert_eq!(server.get("/raw/x?y=1").status, 201);
+    assert_eq!(server.get("/no-such-page").status, 404);
+    assert!(server.wait_for_log("flask-probe: GET /raw/x?y=1 201 ", Duration::from_secs(5)), "{}", server.stderr());
+    assert!(server.wait_for_log("flask-probe: GET /no-such-page 404 ", Duration::from_secs(5)), "{}", server.stderr());
+    let line = server.stderr().lines().find(|l| l.contains("GET /raw/x?y=1")).unwrap().to_string();
+    assert!(line.contains(r#"event="request""#) && line.contains(" ms"), "{line}");
+    drop(server);
+
+    let quiet = Server::start(&repo_path("tests/apps/flask-probe"), &["--workers", "1", "--no-request-log"]);
+    assert_eq!(quiet.get("/raw/x").status, 201);
+    assert!(!quiet.wait_for_log(r#"event="request""#, Duration::from_millis(500)), "{}", quiet.stderr());
+}

@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// DIR/<component>_stdout.txt and _stderr.txt (appended), as Spin's --log-dir.
     #[arg(short = 'L', long, value_name = "DIR")]
     pub log_dir: Option<std::path::PathBuf>,
+    /// Do not log a line per request (component, method, path, status, time to the response head).
+    #[arg(long)]
+    pub no_request_log: bool,
     /// Do not use the pooling instance allocator.
     #[arg(long)]
     pub disable_pooling: bool,
@@ -105,6 +108,7 @@ impl ServeArgs {
             announce: true,
             worker: None,
             log_dir: self.log_dir.as_deref().map(std::path::absolute).transpose().context("resolving --log-dir")?,
+            request_log: !self.no_request_log,
         })
     }
 

@@ -53,6 +53,9 @@ pub struct ServeOptions {
     /// Spin's `--log-dir`: guests' stdout and stderr also go to files there.
     #[serde(default)]
     pub log_dir: Option<PathBuf>,
+    /// A line per request (component, method, path, status, time).
+    #[serde(default)]
+    pub request_log: bool,
 }
 
 /// Compile (or load from the cache) `wasm` the way `serve` will, so the
@@ -170,6 +173,7 @@ pub async fn serve(
         local_addr,
         in_flight: Arc::new(tokio::sync::Semaphore::new(options.server_limits.max_concurrent_requests)),
         limits: options.server_limits.clone(),
+        request_log: options.request_log,
     });
     server::run(listener, server.clone(), shutdown).await?;
     // The apps shut down on their idle instances (ASGI lifespan shutdown,

@@ -34,6 +34,8 @@ pub struct Server {
     /// Permits for requests being handled (`ServerLimits::max_concurrent_requests`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
     pub limits: ServerLimits,
+    /// Log a line per request.
+    pub request_log: bool,
 }
 
 /// The lines Spin prints at start-up; test harnesses read the port from the first.
@@ -74,7 +76,7 @@ pub async fn run(listener: tokio::net::TcpListener, server: Arc<Server>, shutdow
         connections.spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let server = server.clone();
-                async move { Ok::<_, Infallible>(server.handle(request, client).await) }
+                async move { Ok::<_, Infallible>(server.handle_and_log(request, client).await) }
             });
             // A request head beyond the buffer gets hyper's 431.
             let connection = http1::Builder::new().keep_alive(true).max_buf_size(max_head).serve_connection(TokioIo::new(stream), service);
@@ -100,6 +102,26 @@ pub async fn run(listener: tokio::net::TcpListener, server: Arc<Server>, shutdow
 }
 
 impl Server {
+    /// [`Server::handle`], and the request's line in the log: component,
+    /// method, target, status, and the time to the response's head.
+    async fn handle_and_log(&self, request: Request<Incoming>, client: SocketAddr) -> Response<WasiBody> {
+        if !self.request_log {
+            return self.handle(request, client).await;
+        }
+        let started = std::time::Instant::now();
+        let method = request.method().clone();
+        let target = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+        let response = self.handle(request, client).await;
+        let component = self.router.route(request_path(&target)).map(|route| route.component.clone()).unwrap_or_else(|| "-".into());
+        tracing::info!(
+            event = "request",
+            "{component}: {method} {target} {} {:.1} ms",
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        response
+    }
+
     async fn handle(&self, request: Request<Incoming>, client: SocketAddr) -> Response<WasiBody> {
         let path = request.uri().path().to_string();
         if let Some(endpoint) = path.strip_prefix("/.well-known/spin/") {
@@ -262,4 +284,9 @@ fn plain(status: StatusCode, body: &str) -> Response<WasiBody> {
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     }
     response
+}
+
+/// The path of a request target (`/a/b?c` → `/a/b`).
+fn request_path(target: &str) -> &str {
+    target.split('?').next().unwrap_or(target)
 }
