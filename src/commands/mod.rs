@@ -8,3 +8,4 @@ pub mod project;
 pub mod serve_args;
 pub mod trigger;
 pub mod up;
+pub mod watch;

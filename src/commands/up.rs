@@ -2,7 +2,7 @@
 
 use super::project;
 use super::serve_args::ServeArgs;
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 use fabricks_builders::BuildOptions;
 use std::path::PathBuf;
@@ -27,6 +27,10 @@ pub struct UpArgs {
     /// Print only errors while building.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Rebuild when the app's files change and serve each good build, on the same socket (one
+    /// worker process); a failed build leaves the last good one serving.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 pub fn run(args: UpArgs) -> Result<()> {
@@ -39,5 +43,14 @@ pub fn run(args: UpArgs) -> Result<()> {
     project::build_all(project.build_specs(), &options, &args.serve.engine(), false)?;
     project::check_sources(&project, &app)?;
     fabricks_trigger::sqlite::run_startup_statements(&app, &args.serve.sqlite)?;
+    if args.watch {
+        if args.serve.workers() > 1 {
+            bail!("--watch serves from one worker process: leave out --workers {}", args.serve.workers());
+        }
+        let (apps, newer) = std::sync::mpsc::channel();
+        let (dir, engine) = (args.dir.clone(), args.serve.engine());
+        std::thread::spawn(move || super::watch::watch(dir, options, engine, apps));
+        return fabricks_trigger::reload::serve(app, serve_options, newer);
+    }
     fabricks_trigger::workers::serve(app, serve_options, args.serve.workers())
 }

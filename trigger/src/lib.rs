@@ -11,6 +11,7 @@ pub mod limits;
 pub mod lock;
 pub mod outbound;
 pub mod pool;
+pub mod reload;
 pub mod router;
 pub mod server;
 pub mod sqlite;

@@ -1,0 +1,53 @@
+//! Serving an app that is replaced while it runs (`up --watch`): one socket,
+//! served by one generation of the app after another. A newer app stops the
+//! current generation from accepting; its requests finish on its own
+//! instances while connections wait in the socket's backlog, then the next
+//! generation (its components loaded from the compiled-code cache) accepts
+//! them. No connection is refused on the way. One worker process.
+
+use crate::{App, ServeOptions};
+use anyhow::{Context, Result};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
+
+/// Serve `app`, then each app `newer` hands over, until a stop signal or
+/// until `newer`'s sender is gone.
+pub fn serve(app: App, options: ServeOptions, newer: Receiver<App>) -> Result<()> {
+    let listener = crate::bind(options.listen, options.find_free_port, false)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    // The std receiver, forwarded to the runtime.
+    let (forward, mut apps) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        while let Ok(app) = newer.recv() {
+            if forward.send(app).is_err() {
+                break;
+            }
+        }
+    });
+    let result = runtime.block_on(async {
+        let mut app = app;
+        let mut options = options;
+        loop {
+            let next: Arc<Mutex<Option<App>>> = Arc::default();
+            let stop = {
+                let next = next.clone();
+                let apps = &mut apps;
+                async move {
+                    tokio::select! {
+                        _ = crate::shutdown_signal() => {}
+                        Some(app) = apps.recv() => *next.lock().unwrap() = Some(app),
+                    }
+                }
+            };
+            let socket = listener.try_clone().context("sharing the listening socket with the next generation")?;
+            crate::serve(app, options.clone(), socket, stop, || Ok(())).await?;
+            let Some(newer) = next.lock().unwrap().take() else { return Ok(()) };
+            app = newer;
+            // The banner was printed once; the address stays.
+            options.announce = false;
+            tracing::info!(event = "reloaded", "serving the rebuilt app");
+        }
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
+}
