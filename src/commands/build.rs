@@ -5,7 +5,6 @@ use super::project;
 use anyhow::{Result, bail};
 use clap::Args;
 use fabricks_builders::BuildOptions;
-use fabricks_trigger::engine::EngineSettings;
 use std::path::PathBuf;
 
 /// Build the app into a component (skipped when no input changed), and
@@ -42,6 +41,6 @@ pub fn run(args: BuildArgs) -> Result<()> {
             args.dir.display()
         );
     }
-    project::build_all(specs, &options, &EngineSettings::default(), true)?;
+    project::build_all(specs, &options, &project::default_engine(), true)?;
     Ok(())
 }

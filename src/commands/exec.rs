@@ -5,7 +5,6 @@ use super::project;
 use anyhow::{Result, bail};
 use clap::Args;
 use fabricks_builders::BuildOptions;
-use fabricks_trigger::engine::EngineSettings;
 use std::path::PathBuf;
 
 /// Run the app's own command line inside the component that serves it, with
@@ -36,7 +35,7 @@ pub fn run(args: ExecArgs) -> Result<i32> {
     let project = fabricks_builders::project::locate(&args.dir, false)?;
     let app = project::lock(&project)?;
     let options = BuildOptions { force: false, quiet: args.quiet };
-    project::build_all(project.build_specs(), &options, &EngineSettings::default(), false)?;
+    project::build_all(project.build_specs(), &options, &project::default_engine(), false)?;
     project::check_sources(&project, &app)?;
     let component = match &args.component {
         Some(id) => app.component(id).ok_or_else(|| anyhow::anyhow!("{}: the app has no component {id:?}", project.origin.display()))?,
@@ -55,7 +54,7 @@ pub fn run(args: ExecArgs) -> Result<i32> {
         component.environment.retain(|(existing, _)| *existing != key);
         component.environment.push((key, value));
     }
-    fabricks_trigger::exec::run(&component, &EngineSettings::default(), Some(project::code_cache_dir()), args.command)
+    fabricks_trigger::exec::run(&component, &project::default_engine(), Some(project::code_cache_dir()), args.command)
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {

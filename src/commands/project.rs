@@ -16,6 +16,12 @@ pub fn code_cache_dir() -> PathBuf {
     fabricks_builders::cache::cache_dir().join("compiled")
 }
 
+/// The engine settings of `build` and `exec`, which compile as `up` does by
+/// default (so `up` finds what they compiled).
+pub fn default_engine() -> EngineSettings {
+    EngineSettings { function_cache: Some(code_cache_dir().join("functions")), ..EngineSettings::default() }
+}
+
 /// The trigger types `up` serves: fabricks' own and Spin's HTTP trigger.
 const SERVED_TRIGGERS: &[&str] = &["fabricks", "http"];
 

@@ -74,7 +74,10 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn engine(&self) -> EngineSettings {
-        EngineSettings { pooling: !self.disable_pooling }
+        EngineSettings {
+            pooling: !self.disable_pooling,
+            function_cache: if self.disable_cache { None } else { super::project::default_engine().function_cache },
+        }
     }
 
     pub fn serve_options(&self) -> Result<ServeOptions> {

@@ -1,6 +1,9 @@
 //! The wasmtime engine every component runs on (pooling allocator, epoch
 //! interruption), and the compiled-code cache: a component is compiled once
 //! per content hash and engine configuration, and deserialized afterwards.
+//! Below it, Cranelift's incremental cache keeps each function's compiled
+//! code by its content, so a rebuilt component whose interpreter did not
+//! change (an edit to the app, `up --watch`) recompiles only what did.
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -19,11 +22,38 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct EngineSettings {
     /// Use the pooling instance allocator (Spin's `--disable-pooling` turns it off).
     pub pooling: bool,
+    /// Where Cranelift keeps compiled functions by content (`None`: nowhere).
+    #[serde(default)]
+    pub function_cache: Option<PathBuf>,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        Self { pooling: true }
+        Self { pooling: true, function_cache: None }
+    }
+}
+
+/// Cranelift's incremental cache in a folder: a file per compiled function,
+/// named by the hash of its key.
+#[derive(Debug)]
+struct FunctionCache {
+    dir: PathBuf,
+}
+
+impl FunctionCache {
+    fn path(&self, key: &[u8]) -> PathBuf {
+        let hash = format!("{:x}", Sha256::digest(key));
+        self.dir.join(&hash[..2]).join(&hash[2..])
+    }
+}
+
+impl wasmtime::CacheStore for FunctionCache {
+    fn get(&self, key: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+        std::fs::read(self.path(key)).ok().map(std::borrow::Cow::Owned)
+    }
+
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
+        store_atomically(&self.path(key), &value).is_ok()
     }
 }
 
@@ -36,6 +66,12 @@ pub fn new_engine(settings: &EngineSettings, instances: usize) -> Result<Engine>
     if settings.pooling {
         let instances = u32::try_from(instances.max(1)).unwrap_or(u32::MAX);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(instances)));
+    }
+    if let Some(dir) = &settings.function_cache {
+        config
+            .enable_incremental_compilation(std::sync::Arc::new(FunctionCache { dir: dir.clone() }))
+            .map_err(anyhow::Error::from)
+            .context("enabling Cranelift's incremental cache")?;
     }
     Engine::new(&config).map_err(anyhow::Error::from).context("configuring the wasmtime engine")
 }
