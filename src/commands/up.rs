@@ -47,7 +47,7 @@ pub fn run(args: UpArgs) -> Result<()> {
         if args.serve.workers() > 1 {
             bail!("--watch serves from one worker process: leave out --workers {}", args.serve.workers());
         }
-        let (apps, newer) = std::sync::mpsc::channel();
+        let (apps, newer) = tokio::sync::mpsc::unbounded_channel();
         let (dir, engine) = (args.dir.clone(), args.serve.engine());
         std::thread::spawn(move || super::watch::watch(dir, options, engine, apps));
         return fabricks_trigger::reload::serve(app, serve_options, newer);

@@ -10,8 +10,8 @@ use fabricks_trigger::App;
 use fabricks_trigger::engine::EngineSettings;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::mpsc::UnboundedSender;
 
 /// How often the files are looked at, and how long they must stay still
 /// before a rebuild (an editor saving several files, a `git checkout`).
@@ -30,7 +30,7 @@ fn ignored(name: &str) -> bool {
 
 type Stamps = BTreeMap<PathBuf, (SystemTime, u64)>;
 
-fn stamps(roots: &[PathBuf]) -> Stamps {
+fn stamps(root: &Path) -> Stamps {
     fn walk(path: &Path, into: &mut Stamps) {
         let Ok(entries) = std::fs::read_dir(path) else { return };
         for entry in entries.flatten() {
@@ -47,9 +47,7 @@ fn stamps(roots: &[PathBuf]) -> Stamps {
         }
     }
     let mut found = Stamps::new();
-    for root in roots {
-        walk(root, &mut found);
-    }
+    walk(root, &mut found);
     found
 }
 
@@ -72,12 +70,12 @@ fn changes(before: &Stamps, after: &Stamps, base: &Path) -> String {
 }
 
 /// Watch the app in `dir` until the trigger hangs up (`apps` closed).
-pub fn watch(dir: PathBuf, options: BuildOptions, engine: EngineSettings, apps: Sender<App>) {
+pub fn watch(dir: PathBuf, options: BuildOptions, engine: EngineSettings, apps: UnboundedSender<App>) {
     let base = std::path::absolute(&dir).unwrap_or(dir.clone());
-    let mut seen = stamps(std::slice::from_ref(&base));
+    let mut seen = stamps(&base);
     loop {
         std::thread::sleep(POLL);
-        let now = stamps(std::slice::from_ref(&base));
+        let now = stamps(&base);
         if now == seen {
             continue;
         }
@@ -85,7 +83,7 @@ pub fn watch(dir: PathBuf, options: BuildOptions, engine: EngineSettings, apps: 
         let mut latest = now;
         loop {
             std::thread::sleep(SETTLE);
-            let again = stamps(std::slice::from_ref(&base));
+            let again = stamps(&base);
             if again == latest {
                 break;
             }

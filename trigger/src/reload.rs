@@ -7,23 +7,13 @@
 
 use crate::{App, ServeOptions};
 use anyhow::{Context, Result};
-use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc::UnboundedReceiver;
 
-/// Serve `app`, then each app `newer` hands over, until a stop signal or
-/// until `newer`'s sender is gone.
-pub fn serve(app: App, options: ServeOptions, newer: Receiver<App>) -> Result<()> {
+/// Serve `app`, then each app that arrives on `apps`, until a stop signal.
+pub fn serve(app: App, options: ServeOptions, mut apps: UnboundedReceiver<App>) -> Result<()> {
     let listener = crate::bind(options.listen, options.find_free_port, false)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
-    // The std receiver, forwarded to the runtime.
-    let (forward, mut apps) = tokio::sync::mpsc::unbounded_channel();
-    std::thread::spawn(move || {
-        while let Ok(app) = newer.recv() {
-            if forward.send(app).is_err() {
-                break;
-            }
-        }
-    });
     let result = runtime.block_on(async {
         let mut app = app;
         let mut options = options;

@@ -105,14 +105,15 @@ impl Server {
     /// [`Server::handle`], and the request's line in the log: component,
     /// method, target, status, and the time to the response's head.
     async fn handle_and_log(&self, request: Request<Incoming>, client: SocketAddr) -> Response<WasiBody> {
+        let route = self.router.route(request.uri().path());
         if !self.request_log {
-            return self.handle(request, client).await;
+            return self.handle(request, route, client).await;
         }
         let started = std::time::Instant::now();
         let method = request.method().clone();
         let target = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
-        let response = self.handle(request, client).await;
-        let component = self.router.route(request_path(&target)).map(|route| route.component.clone()).unwrap_or_else(|| "-".into());
+        let component = route.as_ref().map(|route| route.component.clone()).unwrap_or_else(|| "-".into());
+        let response = self.handle(request, route, client).await;
         tracing::info!(
             event = "request",
             "{component}: {method} {target} {} {:.1} ms",
@@ -122,12 +123,13 @@ impl Server {
         response
     }
 
-    async fn handle(&self, request: Request<Incoming>, client: SocketAddr) -> Response<WasiBody> {
+    /// Answer `request`, which the router sent to `route`.
+    async fn handle(&self, request: Request<Incoming>, route: Option<RouteMatch>, client: SocketAddr) -> Response<WasiBody> {
         let path = request.uri().path().to_string();
         if let Some(endpoint) = path.strip_prefix("/.well-known/spin/") {
             return self.well_known(endpoint);
         }
-        let Some(route) = self.router.route(&path) else {
+        let Some(route) = route else {
             return plain(StatusCode::NOT_FOUND, "");
         };
         let Some(pool) = self.handlers.get(&route.component) else {
@@ -284,9 +286,4 @@ fn plain(status: StatusCode, body: &str) -> Response<WasiBody> {
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     }
     response
-}
-
-/// The path of a request target (`/a/b?c` → `/a/b`).
-fn request_path(target: &str) -> &str {
-    target.split('?').next().unwrap_or(target)
 }
