@@ -5,7 +5,8 @@
 //! required by computed path, files read and streamed per request, a
 //! writable folder, node's error page in development; a Fastify ES module
 //! with @fastify/static and @fastify/view; Hono with serveStatic; node's
-//! HTTP client (`http.get`, `http.request`) to allowed hosts only.
+//! HTTP client (`http.get`, `http.request`) to allowed hosts only; an Express
+//! app in production (its error page) with express-session.
 
 mod support;
 
@@ -235,4 +236,23 @@ fn node_s_http_client_reaches_allowed_hosts_only() {
     assert!(denied.text().starts_with("refused: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:"), "{}", denied.text());
     assert!(denied.text().contains("allowed_outbound_hosts"), "the error says how to allow the host: {}", denied.text());
     assert!(server.wait_for_log(r#"event="outbound_refused""#, std::time::Duration::from_secs(2)), "{}", server.stderr());
+}
+
+#[test]
+fn in_production_errors_hide_their_detail_and_express_session_keeps_a_session() {
+    const PRODUCTION: &str = "tests/apps/express-production";
+    build_once(PRODUCTION);
+    let server = Server::start(&repo_path(PRODUCTION), &["--workers", "1"]);
+    assert_eq!(server.get("/env").text(), "production", "NODE_ENV from [config.environment]");
+    let boom = server.get("/boom");
+    assert_eq!(boom.status, 500);
+    assert!(boom.text().contains("<pre>Internal Server Error</pre>"), "{}", boom.text());
+    assert!(!boom.text().contains("a secret detail"), "{}", boom.text());
+
+    let first = server.get("/count");
+    assert_eq!(first.text(), "1");
+    let cookie = first.all("set-cookie").first().map(|c| c.split(';').next().unwrap().to_string());
+    let cookie = cookie.unwrap_or_else(|| panic!("express-session sets its cookie in writeHead: {:?}", first.headers));
+    assert!(cookie.starts_with("connect.sid="), "{cookie}");
+    assert_eq!(get_with_cookie(&server, "/count", &cookie).text(), "2", "the session in the memory store");
 }
