@@ -1,46 +1,67 @@
-//! `up --watch`: an edit is rebuilt and served on the same socket while a
-//! client keeps requesting (no connection refused, no request failed), a
-//! build that fails leaves the last good one serving, and the next good one
-//! takes over. On a copy of the Flask example.
+//! `up --watch`: each kind of edit is served on the same socket while a
+//! client keeps requesting (no connection refused, no request failed): a
+//! template or a static file is copied, a Python app's own modules are
+//! loaded again by new instances, a requirements file or JavaScript is
+//! rebuilt. An edit that does not load leaves the last good version serving,
+//! and the next good one takes over. On copies of the test apps.
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use support::{Server, repo_path, try_get};
 
-/// Wait until `/` answers `text`.
-fn served(server: &Server, text: &str, within: Duration) -> bool {
+/// A copy of the test app at `app` (without build outputs or packages).
+fn copy_app(app: &str, name: &str) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap().flatten() {
+            let name = entry.file_name();
+            if name == ".fabricks" || name == "node_modules" || name == "__pycache__" {
+                continue;
+            }
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &to.join(&name));
+            } else {
+                std::fs::copy(entry.path(), to.join(&name)).unwrap();
+            }
+        }
+    }
+    let dir = support::scratch_app(name, &[]);
+    copy(&repo_path(app), &dir);
+    dir
+}
+
+/// Wait until `path` answers 200 with a body containing `text`.
+fn served(server: &Server, path: &str, text: &str, within: Duration) -> bool {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
-        if try_get(server.addr, "/").is_ok_and(|r| r.text() == text) {
+        if try_get(server.addr, path).is_ok_and(|r| r.status == 200 && r.text().contains(text)) {
             return true;
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(100));
     }
     false
 }
 
-#[test]
-fn an_edit_is_served_without_dropping_a_request_and_a_broken_build_keeps_the_last_good_one() {
-    let dir = support::scratch_app("watch", &[]);
-    for file in ["Fabrickfile", "main.py", "requirements.txt"] {
-        std::fs::copy(repo_path("examples/flask").join(file), dir.join(file)).unwrap();
-    }
-    let main = dir.join("main.py");
-    let server = Server::start(&dir, &["--watch", "--workers", "1"]);
-    assert_eq!(server.get("/").text(), "Hello World!");
+/// A client requesting `path` every 50 ms until told to stop; then how many
+/// requests it made and what went wrong.
+struct Client {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<(usize, Vec<String>)>,
+}
 
-    // A client requests throughout; every answer must be a 200.
-    let stop = Arc::new(AtomicBool::new(false));
-    let client = {
-        let (stop, addr) = (stop.clone(), server.addr);
-        std::thread::spawn(move || {
-            let mut failures = Vec::new();
-            let mut count = 0;
-            while !stop.load(Ordering::SeqCst) {
-                match try_get(addr, "/") {
+impl Client {
+    fn start(server: &Server, path: &'static str) -> Client {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (flag, addr) = (stop.clone(), server.addr);
+        let thread = std::thread::spawn(move || {
+            let (mut count, mut failures) = (0, Vec::new());
+            while !flag.load(Ordering::SeqCst) {
+                match try_get(addr, path) {
                     Ok(response) if response.status == 200 => {}
                     Ok(response) => failures.push(format!("status {}", response.status)),
                     Err(error) => failures.push(error.to_string()),
@@ -49,29 +70,83 @@ fn an_edit_is_served_without_dropping_a_request_and_a_broken_build_keeps_the_las
                 std::thread::sleep(Duration::from_millis(50));
             }
             (count, failures)
-        })
-    };
+        });
+        Client { stop, thread }
+    }
 
-    let edit = |from: &str, to: &str| {
-        let text = std::fs::read_to_string(&main).unwrap();
-        assert!(text.contains(from), "{text}");
-        std::fs::write(&main, text.replace(from, to)).unwrap();
-    };
-    edit("return \"Hello World!\"", "return \"Hello, edited!\"");
-    assert!(served(&server, "Hello, edited!", Duration::from_secs(240)), "{}", server.stderr());
-    assert!(server.wait_for_log("main.py changed: rebuilt in", Duration::from_secs(5)), "{}", server.stderr());
+    fn finish(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let (count, failures) = self.thread.join().unwrap();
+        assert!(count > 20, "{count} requests");
+        assert!(failures.is_empty(), "{} of {count} requests failed: {failures:?}", failures.len());
+    }
+}
 
-    // A syntax error: the build fails, says why, and the edited view goes on serving.
-    edit("return \"Hello, edited!\"", "return \"Hello, edited!\" +");
-    assert!(server.wait_for_log("the build failed, the last good build goes on serving", Duration::from_secs(240)), "{}", server.stderr());
+fn edit(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains(from), "{}: {text}", file.display());
+    std::fs::write(file, text.replacen(from, to, 1)).unwrap();
+}
+
+const SERVED: Duration = Duration::from_secs(60);
+const REBUILT: Duration = Duration::from_secs(300);
+
+#[test]
+fn flask_templates_views_and_requirements_are_served_as_they_are_edited_and_a_broken_view_keeps_the_last_good_one() {
+    let dir = copy_app("tests/apps/flask-factory", "watch-flask");
+    let (template, pages) = (dir.join("notes/templates/index.html"), dir.join("notes/pages.py"));
+    let server = Server::start(&dir, &["--watch", "--workers", "1"]);
+    assert!(server.get("/").text().contains("No notes yet."));
+    let client = Client::start(&server, "/");
+
+    // A template: read from disk while serving, so copied, not rebuilt.
+    edit(&template, "No notes yet.", "Nothing written yet.");
+    assert!(served(&server, "/", "Nothing written yet.", SERVED), "{}", server.stderr());
+    assert!(server.wait_for_log("notes/templates/index.html changed: copied the app's files in", SERVED), "{}", server.stderr());
+
+    // A view in a blueprint of an app factory: new instances load the app again.
+    let route = "\n\n@bp.route(\"/version\")\ndef version():\n    return \"one\"\n";
+    std::fs::write(&pages, std::fs::read_to_string(&pages).unwrap() + route).unwrap();
+    assert!(served(&server, "/version", "one", SERVED), "{}", server.stderr());
+    assert!(server.wait_for_log("notes/pages.py changed: reloaded the app's code in", SERVED), "{}", server.stderr());
+    assert!(server.get("/").text().contains("Nothing written yet."), "the template edit stays");
+
+    // A syntax error: not served, the error shown, the last good view goes on.
+    edit(&pages, "return \"one\"", "return \"one\" +");
+    assert!(
+        server.wait_for_log("notes/pages.py changed: not served, the last good version goes on serving", SERVED),
+        "{}",
+        server.stderr()
+    );
     assert!(server.stderr().contains("SyntaxError"), "{}", server.stderr());
-    assert_eq!(server.get("/").text(), "Hello, edited!");
+    assert_eq!(server.get("/version").text(), "one");
+    edit(&pages, "return \"one\" +", "return \"two\"");
+    assert!(served(&server, "/version", "two", SERVED), "{}", server.stderr());
 
-    edit("return \"Hello, edited!\" +", "return \"Hello, fixed!\"");
-    assert!(served(&server, "Hello, fixed!", Duration::from_secs(240)), "{}", server.stderr());
+    // A new requirement, and a view that imports it: a rebuild installs it.
+    edit(&dir.join("requirements.txt"), "flask==3.1.3", "flask==3.1.3\nsix==1.17.0");
+    edit(&pages, "return \"two\"", "return __import__(\"six\").__name__");
+    assert!(served(&server, "/version", "six", REBUILT), "{}", server.stderr());
+    assert!(server.stderr().contains("requirements.txt changed: rebuilt in"), "{}", server.stderr());
 
-    stop.store(true, Ordering::SeqCst);
-    let (count, failures) = client.join().unwrap();
-    assert!(count > 20, "{count} requests");
-    assert!(failures.is_empty(), "{} of {count} requests failed: {failures:?}", failures.len());
+    client.finish();
+}
+
+#[test]
+fn express_views_are_copied_and_routes_rebuilt_as_they_are_edited() {
+    let dir = copy_app("tests/apps/express-views", "watch-express");
+    let server = Server::start(&dir, &["--watch", "--workers", "1"]);
+    assert_eq!(server.get("/about").text().trim(), "<p>Bookshelf: Read widely</p>");
+    let client = Client::start(&server, "/about");
+
+    edit(&dir.join("views/about.hbs"), "{{motto}}", "{{motto}}, edited");
+    assert!(served(&server, "/about", "Read widely, edited", SERVED), "{}", server.stderr());
+    assert!(server.wait_for_log("views/about.hbs changed: copied the app's files in", SERVED), "{}", server.stderr());
+
+    edit(&dir.join("server.js"), "app.get('/about'", "app.get('/version', (req, res) => res.send('one'))\napp.get('/about'");
+    assert!(served(&server, "/version", "one", REBUILT), "{}", server.stderr());
+    assert!(server.wait_for_log("server.js changed: rebuilt in", SERVED), "{}", server.stderr());
+    assert!(server.get("/about").text().contains("Read widely, edited"), "the view edit stays");
+
+    client.finish();
 }

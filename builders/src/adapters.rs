@@ -18,6 +18,7 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("kdf.py", include_str!("../../adapters/python/fabricks_adapter/kdf.py")),
     ("spin_sqlite3.py", include_str!("../../adapters/python/fabricks_adapter/spin_sqlite3.py")),
     ("outbound.py", include_str!("../../adapters/python/fabricks_adapter/outbound.py")),
+    ("reload.py", include_str!("../../adapters/python/fabricks_adapter/reload.py")),
 ];
 
 /// fabricks' own WIT package (its `lifecycle` interface), written beside the

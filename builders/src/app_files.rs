@@ -25,19 +25,42 @@ fn walk(root: &Path, relative: &Path, skip: &[PathBuf], files: &mut Vec<PathBuf>
         let path = relative.join(&*name);
         let kind = entry.file_type().with_context(|| format!("reading {}", root.join(&path).display()))?;
         if kind.is_dir() {
-            let skipped = name.starts_with('.')
-                || name == "__pycache__"
-                || name == "node_modules"
-                || skip.contains(&path)
-                || root.join(&path).join("pyvenv.cfg").exists();
-            if !skipped {
+            if !skipped_folder(root, &path, skip) {
                 walk(root, &path, skip, files)?;
             }
-        } else if kind.is_file() && !name.ends_with(".pyc") {
+        } else if kind.is_file() && !skipped_file(&name) {
             files.push(path);
         }
     }
     Ok(())
+}
+
+/// A folder (`relative` to the app directory `root`) that is not the app's.
+fn skipped_folder(root: &Path, relative: &Path, skip: &[PathBuf]) -> bool {
+    let name = relative.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    name.starts_with('.')
+        || name == "__pycache__"
+        || name == "node_modules"
+        || skip.iter().any(|s| s == relative)
+        || root.join(relative).join("pyvenv.cfg").exists()
+}
+
+fn skipped_file(name: &str) -> bool {
+    name.ends_with(".pyc")
+}
+
+/// Whether `relative` (a path inside the app directory `root`, which may no
+/// longer exist) is one of the app's files: what [`list`] would list.
+pub fn is_app_file(root: &Path, relative: &Path, skip: &[PathBuf]) -> bool {
+    let Some(name) = relative.file_name() else { return false };
+    let mut folder = PathBuf::new();
+    for part in relative.parent().into_iter().flat_map(Path::components) {
+        folder.push(part);
+        if skipped_folder(root, &folder, skip) {
+            return false;
+        }
+    }
+    !skipped_file(&name.to_string_lossy())
 }
 
 /// Feed every app file's path and content into `hasher`.
@@ -81,8 +104,15 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "x").unwrap();
         }
-        let files = list(&dir, &["instance".into(), "var/cache".into()]).unwrap();
+        let skip = [PathBuf::from("instance"), "var/cache".into()];
+        let files = list(&dir, &skip).unwrap();
         assert_eq!(files, [PathBuf::from("main.py"), "pkg/a.py".into(), "var/keep".into()]);
+        for file in ["main.py", "pkg/a.py", "var/keep", "pkg/gone.py"] {
+            assert!(is_app_file(&dir, Path::new(file), &skip), "{file}");
+        }
+        for file in ["pkg/a.pyc", "instance/db.sqlite", "var/cache/x", ".fabricks/x.wasm", "__pycache__/m.pyc"] {
+            assert!(!is_app_file(&dir, Path::new(file), &skip), "{file}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -13,6 +13,7 @@ pub mod app_files;
 pub mod cache;
 pub mod convert;
 pub mod custom;
+pub mod edits;
 pub mod fabrickfile;
 pub mod kdf;
 pub mod lock;
@@ -149,11 +150,7 @@ impl BuildSpec {
     /// the build (a rebuild keeps them), and seen by the app where its own
     /// folder would hold them (`instance` of a Python app: `/0/instance`).
     pub fn writable_files(&self) -> Vec<(PathBuf, String)> {
-        let app_folder = match &self.source {
-            AppSource::Python(_) => python::APP_GUEST_FOLDER,
-            AppSource::NodeJs(_) => nodejs::APP_GUEST_FOLDER,
-            _ => "",
-        };
+        let app_folder = self.app_guest_folder().unwrap_or("");
         let state = self.dir.join(OUTPUT_DIR).join("state").join(&self.id);
         self.writable.iter().map(|folder| (state.join(folder), format!("{app_folder}/{}", folder.display()))).collect()
     }

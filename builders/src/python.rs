@@ -354,7 +354,7 @@ Rewritten on every build; the app's own code is imported, never edited.
 
 import os
 
-from fabricks_adapter import command, compat, preload, {bridge}
+from fabricks_adapter import command, compat, preload, reload, {bridge}
 
 # Compiled modules left out of the vendored packages (module -> package).
 STRIPPED_MODULES = {stripped}
@@ -368,9 +368,16 @@ os.environ.update({environment})
 os.chdir({app_folder})
 
 compat.install()
-{sqlite_install}user_app = preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES, {factory_args})
+{sqlite_install}
+
+def load_app():
+    return preload.load_app({module_q}, {attribute_q}, STRIPPED_MODULES, {factory_args})
+
+
+user_app = load_app()
 preload.prepare(user_app, {bridge_q}, {source_folders})
-IncomingHandler, Lifecycle = {bridge}.exports(user_app)
+# Under `up --watch`, an instance may load the app again from newer sources.
+IncomingHandler, Lifecycle = {bridge}.exports(reload.reloadable(user_app, load_app, {app_folder}, {bridge_q}))
 Command = command.command_class()
 "#,
         module = app.module,

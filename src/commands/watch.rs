@@ -1,11 +1,16 @@
 //! `up --watch`: watch the app's inputs (its folders, as the build stages
-//! them, and its Fabrickfile or spin.toml) and hand the trigger each good
-//! rebuild ([`fabricks_trigger::reload`]). A failed build leaves the last
-//! good one serving; the next good one takes over.
+//! them, and its Fabrickfile or spin.toml) and hand the trigger the app
+//! after each edit ([`fabricks_trigger::reload`]): served from a new copy
+//! of the app's files when the edit needs no build
+//! ([`fabricks_builders::edits`]: a template; a Python app's own modules,
+//! which its instances then load again), else rebuilt. A failed build, or
+//! an edited Python app that does not load, leaves the last good one
+//! serving; the next good one takes over.
 
 use super::project;
 use anyhow::Result;
-use fabricks_builders::BuildOptions;
+use fabricks_builders::edits::{self, Refresh};
+use fabricks_builders::{BuildOptions, BuildSpec};
 use fabricks_trigger::App;
 use fabricks_trigger::engine::EngineSettings;
 use std::collections::BTreeMap;
@@ -51,17 +56,22 @@ fn stamps(root: &Path) -> Stamps {
     found
 }
 
-/// What changed between two looks, for the log line.
-fn changes(before: &Stamps, after: &Stamps, base: &Path) -> String {
-    let mut names: Vec<String> = after
+/// The paths that differ between two looks.
+fn changed_paths(before: &Stamps, after: &Stamps) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = after
         .iter()
         .filter(|(path, stamp)| before.get(*path) != Some(stamp))
         .map(|(path, _)| path.clone())
         .chain(before.keys().filter(|path| !after.contains_key(*path)).cloned())
-        .map(|path| path.strip_prefix(base).unwrap_or(&path).display().to_string())
         .collect();
-    names.sort();
-    names.dedup();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// The changed paths, for the log line.
+fn describe(paths: &[PathBuf], base: &Path) -> String {
+    let names: Vec<String> = paths.iter().map(|path| path.strip_prefix(base).unwrap_or(path).display().to_string()).collect();
     match names.len() {
         0 => "no file".into(),
         1..=3 => names.join(", "),
@@ -69,9 +79,30 @@ fn changes(before: &Stamps, after: &Stamps, base: &Path) -> String {
     }
 }
 
+/// A component served from a copy of its app folder newer than its build
+/// ([`BuildSpec::stage_edit`]), until the next rebuild.
+struct Edited {
+    folder: PathBuf,
+    /// Its instances load the app's modules again from the copy.
+    reload_app: bool,
+}
+
+/// What the watcher keeps between edits.
+#[derive(Default)]
+struct Watcher {
+    /// Copies made so far (each edit's folder is numbered).
+    generation: u64,
+    /// The copy the app is served from now (0: the build's own folder).
+    serving: u64,
+    /// Components served from an edit's copy, by id.
+    edited: BTreeMap<String, Edited>,
+}
+
 /// Watch the app in `dir` until the trigger hangs up (`apps` closed).
 pub fn watch(dir: PathBuf, options: BuildOptions, engine: EngineSettings, apps: UnboundedSender<App>) {
     let base = std::path::absolute(&dir).unwrap_or(dir.clone());
+    let mut watcher = Watcher::default();
+    forget_edits(&dir, &[]);
     let mut seen = stamps(&base);
     loop {
         std::thread::sleep(POLL);
@@ -89,29 +120,119 @@ pub fn watch(dir: PathBuf, options: BuildOptions, engine: EngineSettings, apps: 
             }
             latest = again;
         }
-        let what = changes(&seen, &latest, &base);
+        let changed = changed_paths(&seen, &latest);
+        let what = describe(&changed, &base);
         seen = latest;
         let started = Instant::now();
-        match rebuild(&dir, &options, &engine) {
-            Ok(app) => {
-                eprintln!("fabricks: {what} changed: rebuilt in {:.1} s; serving it", started.elapsed().as_secs_f64());
+        match watcher.refresh(&dir, &changed, &options, &engine) {
+            Ok((app, how, generation)) => {
+                eprintln!("fabricks: {what} changed: {how} in {:.1} s; serving it", started.elapsed().as_secs_f64());
                 if apps.send(app).is_err() {
                     return;
                 }
+                // The generation before goes on serving its requests in flight.
+                forget_edits(&dir, &[watcher.serving, generation]);
+                watcher.serving = generation;
             }
             Err(error) => {
-                eprintln!("fabricks: {what} changed: the build failed, the last good build goes on serving:\n{error:#}");
+                eprintln!("fabricks: {what} changed: not served, the last good version goes on serving:\n{error:#}");
             }
         }
     }
 }
 
+/// Why an edit could not be served without a rebuild.
+enum NotRestaged {
+    /// The edit needs what only a build does.
+    NeedsRebuild,
+    /// The app does not load from the edited files: no rebuild would either.
+    Failed(anyhow::Error),
+}
+
+impl Watcher {
+    /// The app to serve after `changed`, how it was made, and the copy it
+    /// is served from (0: the build's).
+    fn refresh(
+        &mut self,
+        dir: &Path,
+        changed: &[PathBuf],
+        options: &BuildOptions,
+        engine: &EngineSettings,
+    ) -> Result<(App, &'static str, u64)> {
+        let project = fabricks_builders::project::locate(dir, false)?;
+        let refreshes: Vec<(&BuildSpec, Refresh)> = project.build_specs().map(|spec| (spec, spec.refresh_for(changed))).collect();
+        let rebuild = refreshes.iter().any(|(_, refresh)| *refresh == Refresh::Rebuild)
+            || refreshes.iter().all(|(_, refresh)| *refresh == Refresh::Unaffected);
+        if !rebuild {
+            match self.restage(&project, &refreshes, engine) {
+                Ok((app, true)) => return Ok((app, "reloaded the app's code", self.generation)),
+                Ok((app, false)) => return Ok((app, "copied the app's files", self.generation)),
+                Err(NotRestaged::Failed(error)) => return Err(error),
+                Err(NotRestaged::NeedsRebuild) => {}
+            }
+        }
+        let app = rebuild_all(&project, options, engine)?;
+        self.edited.clear();
+        Ok((app, "rebuilt", 0))
+    }
+
+    /// Copy the app's files for each component whose edit needs no build,
+    /// and check that a Python app loads from them before it is served.
+    fn restage(
+        &mut self,
+        project: &fabricks_builders::project::Project,
+        refreshes: &[(&BuildSpec, Refresh)],
+        engine: &EngineSettings,
+    ) -> Result<(App, bool), NotRestaged> {
+        self.generation += 1;
+        let mut reloaded = false;
+        for (spec, refresh) in refreshes {
+            let Refresh::Restage { reload_app } = *refresh else { continue };
+            let folder = spec.stage_edit(self.generation).map_err(NotRestaged::Failed)?;
+            let reload_app = reload_app || self.edited.get(&spec.id).is_some_and(|e| e.reload_app);
+            reloaded |= reload_app;
+            self.edited.insert(spec.id.clone(), Edited { folder, reload_app });
+        }
+        let mut app = project::lock(project).map_err(NotRestaged::Failed)?;
+        for spec in project.build_specs() {
+            let (Some(edited), Some(guest)) = (self.edited.get(&spec.id), spec.app_guest_folder()) else { continue };
+            let Some(component) = app.components.iter_mut().find(|c| c.id == spec.id) else { continue };
+            for mount in component.files.iter_mut().filter(|mount| mount.guest == guest) {
+                mount.host = edited.folder.clone();
+            }
+            if edited.reload_app {
+                component.environment.push((edits::RELOAD_VARIABLE.into(), "1".into()));
+                check_loads(component, engine)?;
+            }
+        }
+        Ok((app, reloaded))
+    }
+}
+
+/// Load the edited app once in a new instance of `component`, as its
+/// instances will: its errors are printed, and it is not served.
+fn check_loads(component: &fabricks_trigger::AppComponent, engine: &EngineSettings) -> Result<(), NotRestaged> {
+    let command = edits::RELOAD_CHECK.map(String::from).to_vec();
+    match fabricks_trigger::exec::run(component, engine, Some(project::code_cache_dir()), command) {
+        Ok(0) => Ok(()),
+        Ok(edits::RELOAD_CHECK_NEEDS_REBUILD) => Err(NotRestaged::NeedsRebuild),
+        Ok(_) => Err(NotRestaged::Failed(anyhow::anyhow!("the app does not load from the edited files (the error is above)"))),
+        Err(error) => Err(NotRestaged::Failed(error)),
+    }
+}
+
+/// Remove the edits' copies but for the `keep` generations.
+fn forget_edits(dir: &Path, keep: &[u64]) {
+    if let Ok(project) = fabricks_builders::project::locate(dir, false) {
+        project.build_specs().for_each(|spec| spec.keep_edits(keep));
+    }
+}
+
 /// Build what changed and lock the app again (the Fabrickfile or spin.toml
 /// may have changed too).
-fn rebuild(dir: &Path, options: &BuildOptions, engine: &EngineSettings) -> Result<App> {
-    let project = fabricks_builders::project::locate(dir, false)?;
-    let app = project::lock(&project)?;
+fn rebuild_all(project: &fabricks_builders::project::Project, options: &BuildOptions, engine: &EngineSettings) -> Result<App> {
+    let app = project::lock(project)?;
     project::build_all(project.build_specs(), options, engine, true)?;
-    project::check_sources(&project, &app)?;
+    project::check_sources(project, &app)?;
     Ok(app)
 }

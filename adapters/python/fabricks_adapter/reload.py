@@ -1,0 +1,108 @@
+"""Development reloads (`up --watch`): an edit to the app's own modules
+served without a new build.
+
+The snapshot holds the app as the build imported it. An instance whose
+environment has `FABRICKS_RELOAD_APP=1` (the watcher sets it on a
+generation whose app folder holds newer sources) forgets the app's own
+modules at its first request and loads the app again from its folder, as
+`flask run --debug`'s reloader does in a new process: the interpreter, the
+standard library and the packages stay as the snapshot has them. Without
+the variable the snapshot's app is served as it is.
+
+`python -m fabricks_adapter.reload` (run through `fabricks:app/command`)
+loads the app that way once and exits 0 when it loads, 1 with the
+traceback when it does not, and 75 when it needs a standard-library module
+the snapshot lacks (the standard library is not on disk while serving):
+only a rebuild can serve that edit.
+"""
+
+import importlib
+import linecache
+import sys
+import traceback
+
+VARIABLE = "FABRICKS_RELOAD_APP"
+NEEDS_REBUILD = 75
+
+# (load, folder): how the entry module loads the app, and the folder of the
+# app's own modules. Set at build time, kept in the snapshot.
+_source = None
+
+
+def reloadable(app, load, folder, interface):
+    """What the bridge serves: `app`, or in an instance asked to reload,
+    what `load()` returns after the app's modules under `folder` are
+    forgotten."""
+    global _source
+    _source = (load, folder)
+    return _AsgiApp(app) if interface == "asgi" else _WsgiApp(app)
+
+
+def _requested():
+    from wit_world.imports import environment
+
+    return dict(environment.get_environment()).get(VARIABLE) == "1"
+
+
+def fresh_app():
+    """Forget the app's own modules and load the app again from its folder."""
+    load, folder = _source
+    prefix = folder.rstrip("/") + "/"
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None) or ""
+        paths = [str(p) for p in (getattr(module, "__path__", None) or [])]
+        if file.startswith(prefix) or any(p.startswith(prefix) for p in paths):
+            del sys.modules[name]
+    importlib.invalidate_caches()
+    linecache.clearcache()
+    return load()
+
+
+class _Reloading:
+    def __init__(self, app):
+        self.app = app
+        self.checked = False
+
+    def current(self):
+        # Once per instance; a failed load is tried again at the next request.
+        if not self.checked:
+            if _requested():
+                self.app = fresh_app()
+            self.checked = True
+        return self.app
+
+
+class _WsgiApp(_Reloading):
+    def __call__(self, environ, start_response):
+        return self.current()(environ, start_response)
+
+
+class _AsgiApp(_Reloading):
+    async def __call__(self, scope, receive, send):
+        await self.current()(scope, receive, send)
+
+
+def check():
+    """Load the app from its folder once; the exit status described above."""
+    try:
+        fresh_app()
+    except ModuleNotFoundError as error:
+        root = (error.name or "").split(".")[0]
+        if root in sys.stdlib_module_names:
+            print(f"fabricks: the edit imports the standard-library module {error.name!r}, which the build did not load: rebuilding",
+                  file=sys.stderr)
+            return NEEDS_REBUILD
+        traceback.print_exc()
+        return 1
+    except BaseException:
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    # Run as a script this is a second copy of the module: the snapshot's
+    # copy holds the app's loader.
+    from fabricks_adapter import reload as _loaded
+
+    sys.exit(_loaded.check())
