@@ -133,20 +133,39 @@ fn flask_templates_views_and_requirements_are_served_as_they_are_edited_and_a_br
 }
 
 #[test]
-fn express_views_are_copied_and_routes_rebuilt_as_they_are_edited() {
+fn express_views_routes_and_packages_are_served_as_they_are_edited_and_a_broken_route_keeps_the_last_good_one() {
     let dir = copy_app("tests/apps/express-views", "watch-express");
     let server = Server::start(&dir, &["--watch", "--workers", "1"]);
     assert_eq!(server.get("/about").text().trim(), "<p>Bookshelf: Read widely</p>");
     let client = Client::start(&server, "/about");
 
+    // A view: read from disk while serving, so copied, not rebuilt.
     edit(&dir.join("views/about.hbs"), "{{motto}}", "{{motto}}, edited");
     assert!(served(&server, "/about", "Read widely, edited", SERVED), "{}", server.stderr());
     assert!(server.wait_for_log("views/about.hbs changed: copied the app's files in", SERVED), "{}", server.stderr());
 
-    edit(&dir.join("server.js"), "app.get('/about'", "app.get('/version', (req, res) => res.send('one'))\napp.get('/about'");
-    assert!(served(&server, "/version", "one", REBUILT), "{}", server.stderr());
-    assert!(server.wait_for_log("server.js changed: rebuilt in", SERVED), "{}", server.stderr());
+    // A route: the edited app is bundled alone and new instances load it.
+    let server_js = dir.join("server.js");
+    edit(&server_js, "app.get('/about'", "app.get('/version', (req, res) => res.send('one'))\napp.get('/about'");
+    assert!(served(&server, "/version", "one", SERVED), "{}", server.stderr());
+    assert!(server.wait_for_log("server.js changed: reloaded the app's code in", SERVED), "{}", server.stderr());
     assert!(server.get("/about").text().contains("Read widely, edited"), "the view edit stays");
+    // A controller it requires by a path computed at run time: from the edited copy too.
+    let controller = dir.join("controllers/books/index.js");
+    edit(&controller, "res.render('books', { books })", "res.send(`${books.length} books, edited`)");
+    assert!(served(&server, "/books", "books, edited", SERVED), "{}", server.stderr());
+
+    // A syntax error: not served, the error shown, the last good route goes on.
+    edit(&server_js, "res.send('one'))", "res.send('one')))");
+    assert!(server.wait_for_log("server.js changed: not served, the last good version goes on serving", SERVED), "{}", server.stderr());
+    assert_eq!(server.get("/version").text(), "one");
+    edit(&server_js, "res.send('one')))", "res.send('two'))");
+    assert!(served(&server, "/version", "two", SERVED), "{}", server.stderr());
+
+    // The packages' file: a rebuild (npm, the bundle, the snapshot).
+    edit(&dir.join("package.json"), "\"name\"", "\"description\": \"edited\",\n  \"name\"");
+    assert!(server.wait_for_log("package.json changed: rebuilt in", REBUILT), "{}", server.stderr());
+    assert_eq!(server.get("/version").text(), "two");
 
     client.finish();
 }

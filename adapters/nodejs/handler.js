@@ -8,8 +8,27 @@
 // loading) runs at the first request, and an app with `ready()` is awaited.
 
 import { fetchHandler } from './fetch-bridge.js';
+import { readFile } from './files.js';
 import { registeredListener } from './listener.js';
+import { replaceAppModules } from './modules.js';
 import { nodeHandler } from './node-bridge.js';
+
+// `up --watch`: an instance whose environment says so serves the edited
+// app the watcher bundled (build.mjs --reload) and mounted here, loaded
+// over the packages and built-ins of its snapshot, instead of the app the
+// snapshot holds, as `node --watch` would restart on the edit.
+const RELOAD_VARIABLE = 'FABRICKS_RELOAD_APP';
+const RELOAD_BUNDLE = '/fabricks-reload/app.js';
+
+function reloadedModule() {
+  const code = new TextDecoder().decode(readFile(RELOAD_BUNDLE));
+  const module = { exports: {} };
+  // What the build injects into every module (shims/globals.js), given as the same objects.
+  const injected = { process, Buffer, global: globalThis, setImmediate, clearImmediate };
+  new Function('require', 'module', 'exports', ...Object.keys(injected), code)(globalThis.require, module, module.exports, ...Object.values(injected));
+  replaceAppModules(module.exports.files);
+  return module.exports.app();
+}
 
 function appOf(userModule, exportName) {
   return userModule[exportName] ?? userModule.default?.[exportName] ?? userModule.default;
@@ -33,12 +52,18 @@ export function incomingHandlerFor(userModule, exportName) {
   let started = null;
   async function start() {
     await globalThis.__fabricksFinishInitialization?.();
-    if (app && typeof app.ready === 'function' && typeof app.fetch !== 'function') await app.ready();
-    return bridgeFor(app);
+    let served = app;
+    if (process.env[RELOAD_VARIABLE] === '1') served = appOf(reloadedModule(), exportName);
+    if (served && typeof served.ready === 'function' && typeof served.fetch !== 'function') await served.ready();
+    return bridgeFor(served);
   }
   return {
     async handle(incoming, responseOut) {
-      started ??= start();
+      // A start that failed (an edited app that throws) is tried again.
+      started ??= start().catch((error) => {
+        started = null;
+        throw error;
+      });
       const bridge = await started;
       return bridge.handle(incoming, responseOut);
     },

@@ -17,9 +17,13 @@ import * as http from 'http';
 import * as https from 'https';
 import * as crypto from 'crypto';
 import * as querystring from 'querystring';
+import * as os from 'os';
+import * as buffer from 'buffer';
+import * as fsPromises from 'fs/promises';
 import { CWD, readFile, resolvePath, stat } from './files.js';
 
-const BUILTINS = { fs, path, events, util, stream, url, http, https, crypto, querystring };
+// Also what an app reloaded under `up --watch` may require by name (build.mjs reads this line).
+const BUILTINS = { fs, path, events, util, stream, url, http, https, crypto, querystring, os, buffer, 'fs/promises': fsPromises };
 const EXTENSIONS = ['', '.js', '.json', '.cjs', '.mjs', '/index.js', '/index.json', '/index.cjs'];
 
 function notFound(id) {
@@ -31,8 +35,20 @@ function notFound(id) {
   return error;
 }
 
+let replaceFiles = null;
+
+/** `up --watch`: the app's modules of an edited copy of the app (see
+ * handler.js) take the place of the ones the build registered. */
+export function replaceAppModules(files) {
+  replaceFiles(files);
+}
+
 export function installRequire(files, packages) {
   const loaded = new Map();
+  replaceFiles = (newer) => {
+    files = newer;
+    for (const key of loaded.keys()) if (key.startsWith('/')) loaded.delete(key);
+  };
 
   /** A file on disk (while serving: the app's files and its packages'),
    * for what the registry does not hold: `require.resolve('pkg/package.json')`,

@@ -1,11 +1,11 @@
 //! What an edit to an app's files asks of its component under `up --watch`:
 //! nothing (not one of its files), a new copy of the app's folder for the
-//! component to read while serving (a template, a static file; for a Python
-//! framework that can load the app again in a new instance, its own
-//! modules too), or a rebuild (the settings, the dependencies, and code a
-//! bundle or a snapshot holds that nothing can load again).
+//! component to read while serving (a template, a static file), which new
+//! instances also load the app's own modules from (a Python app's modules,
+//! but Django's; a Node app's, bundled alone), or a rebuild (the settings,
+//! the packages, and what a snapshot holds that nothing can load again).
 //!
-//! Each copy is a folder of its own (`.fabricks/build/<id>/edits/<n>`), so
+//! Each copy is a folder of its own (`.fabricks/build/<id>/edits/<n>/app`), so
 //! the generation still serving keeps reading the files it started with,
 //! until the watcher lets it go.
 
@@ -38,8 +38,34 @@ pub const RELOAD_VARIABLE: &str = "FABRICKS_RELOAD_APP";
 pub const RELOAD_CHECK: [&str; 3] = ["python", "-m", "fabricks_adapter.reload"];
 pub const RELOAD_CHECK_NEEDS_REBUILD: i32 = 75;
 
-/// File names a Node component's bundle is made of: any change rebuilds it.
-const BUNDLED: &[&str] = &["js", "mjs", "cjs", "ts", "mts", "cts", "jsx", "tsx", "json"];
+/// A Node app's modules: instances of the built component load an edit to
+/// them from a bundle of the edited app alone (`build.mjs --reload`).
+const NODE_MODULES: &[&str] = &["js", "mjs", "cjs", "ts", "mts", "cts", "jsx", "tsx", "json"];
+
+/// The files that decide a Node app's packages: a change rebuilds.
+const NODE_PACKAGES: &[&str] = &["package.json", "package-lock.json", ".npmrc"];
+
+/// Where a reloading Node component finds the bundle of the edited app
+/// (adapters/nodejs/handler.js reads `app.js` in it).
+const NODE_RELOAD_FOLDER: &str = "/fabricks-reload";
+
+/// An edit staged for serving.
+#[derive(Clone, Debug)]
+pub struct StagedEdit {
+    /// Folders to mount, as (host, guest): the app's copy replaces the
+    /// build's at the same guest path.
+    pub mounts: Vec<(PathBuf, String)>,
+    /// The component's command that checks the edited app loads
+    /// ([`RELOAD_CHECK`]), when staging could not check it.
+    pub check: Option<[&'static str; 3]>,
+}
+
+/// What [`BuildSpec::stage_edit`] made of an edit.
+pub enum Staged {
+    Ready(StagedEdit),
+    /// Only a new build can serve the edit.
+    NeedsRebuild,
+}
 
 impl BuildSpec {
     /// What the `changed` paths (absolute, or relative to the current
@@ -86,8 +112,8 @@ impl BuildSpec {
                     Refresh::Restage { reload_app: false }
                 }
             }
-            AppSource::NodeJs(_) if BUNDLED.contains(&extension.as_str()) || name == ".npmrc" => Refresh::Rebuild,
-            AppSource::NodeJs(_) => Refresh::Restage { reload_app: false },
+            AppSource::NodeJs(_) if NODE_PACKAGES.contains(&name.as_str()) => Refresh::Rebuild,
+            AppSource::NodeJs(_) => Refresh::Restage { reload_app: NODE_MODULES.contains(&extension.as_str()) },
             AppSource::Wasm { .. } | AppSource::Custom(_) => Refresh::Rebuild,
         }
     }
@@ -102,11 +128,27 @@ impl BuildSpec {
         }
     }
 
-    /// Copy the app's files for the `generation`th edit; the copy's folder.
-    pub fn stage_edit(&self, generation: u64) -> Result<PathBuf> {
-        let target = std::path::absolute(self.edits_dir().join(generation.to_string())).context("resolving the build folder")?;
-        app_files::copy_to(&self.dir, &self.writable, &target)?;
-        Ok(target)
+    /// Copy the app's files for the `generation`th edit (and with
+    /// `reload_app`, for a Node app, bundle them for its instances to load).
+    pub fn stage_edit(&self, generation: u64, reload_app: bool) -> Result<Staged> {
+        let edit = std::path::absolute(self.edits_dir().join(generation.to_string())).context("resolving the build folder")?;
+        let copy = edit.join("app");
+        app_files::copy_to(&self.dir, &self.writable, &copy)?;
+        let mut mounts = vec![(copy.clone(), self.app_guest_folder().unwrap_or_default().to_string())];
+        let mut check = None;
+        match &self.source {
+            AppSource::Python(_) if reload_app => check = Some(RELOAD_CHECK),
+            AppSource::NodeJs(_) if reload_app => {
+                let folder = edit.join("reload");
+                std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+                if !nodejs::reload_bundle(&self.work_dir(), &copy, &folder.join("app.js"))? {
+                    return Ok(Staged::NeedsRebuild);
+                }
+                mounts.push((folder, NODE_RELOAD_FOLDER.to_string()));
+            }
+            _ => {}
+        }
+        Ok(Staged::Ready(StagedEdit { mounts, check }))
     }
 
     /// Remove the copies of edits other than the `keep` generations (those
@@ -169,7 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn django_sources_and_node_code_rebuild_node_views_restage() {
+    fn django_sources_and_node_packages_rebuild_node_modules_reload_and_views_restage() {
         let (django, dir) = spec(&[
             ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"django\"\napp = \"mysite.wsgi:application\"\n"),
             ("mysite/wsgi.py", ""),
@@ -180,8 +222,11 @@ mod tests {
 
         let (node, dir) =
             spec(&[("Fabrickfile", "[from]\nsource = \"nodejs\"\n[nodejs]\nframework = \"express\"\napp = \"app.js\"\n"), ("app.js", "")]);
-        for code in ["app.js", "routes/users.mjs", "package.json", "data.json"] {
-            assert_eq!(node.refresh_for(&[dir.join(code)]), Refresh::Rebuild, "{code}");
+        for code in ["app.js", "routes/users.mjs", "data.json"] {
+            assert_eq!(node.refresh_for(&[dir.join(code)]), Refresh::Restage { reload_app: true }, "{code}");
+        }
+        for packages in ["package.json", "package-lock.json"] {
+            assert_eq!(node.refresh_for(&[dir.join(packages)]), Refresh::Rebuild, "{packages}");
         }
         assert_eq!(node.refresh_for(&[dir.join("views/index.ejs")]), Refresh::Restage { reload_app: false });
         assert_eq!(node.refresh_for(&[dir.join("node_modules/x/index.js")]), Refresh::Unaffected);
@@ -194,12 +239,20 @@ mod tests {
             ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\n"),
             ("main.py", "one"),
         ]);
-        let first = spec.stage_edit(1).unwrap();
+        let stage = |generation| match spec.stage_edit(generation, true).unwrap() {
+            Staged::Ready(edit) => {
+                assert_eq!(edit.mounts[0].1, "/0");
+                assert_eq!(edit.check, Some(RELOAD_CHECK));
+                edit.mounts[0].0.clone()
+            }
+            Staged::NeedsRebuild => panic!("a Python edit is checked in the component, not while staging"),
+        };
+        let first = stage(1);
         std::fs::write(dir.join("main.py"), "two").unwrap();
-        let second = spec.stage_edit(2).unwrap();
+        let second = stage(2);
         assert_eq!(std::fs::read_to_string(first.join("main.py")).unwrap(), "one");
         assert_eq!(std::fs::read_to_string(second.join("main.py")).unwrap(), "two");
-        let third = spec.stage_edit(3).unwrap();
+        let third = stage(3);
         spec.keep_edits(&[2, 3]);
         assert!(!first.exists() && second.exists() && third.exists());
         spec.keep_edits(&[]);

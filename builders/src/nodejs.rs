@@ -104,6 +104,32 @@ fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Progre
     Ok(())
 }
 
+/// What `build.mjs --reload` exits with when only a rebuild serves the edit.
+const RELOAD_NEEDS_REBUILD: i32 = 75;
+
+/// Bundle the edited copy `app_copy` of an app built in `work_dir` alone,
+/// into `output`, for the built component's instances to load (`up
+/// --watch`). False when the edit needs a rebuild instead (it requires a
+/// package or a built-in the component does not give by name); an error
+/// (the app's syntax error, say) when it does not bundle.
+pub fn reload_bundle(work_dir: &Path, app_copy: &Path, output: &Path) -> Result<bool> {
+    let work_dir = std::path::absolute(work_dir).context("resolving the build folder")?;
+    let result = Command::new("node")
+        .arg(work_dir.join("adapter").join("build.mjs"))
+        .arg(work_dir.join("build-settings.json"))
+        .arg("--reload")
+        .arg(app_copy)
+        .arg(output)
+        .current_dir(&work_dir)
+        .output()
+        .context("starting node")?;
+    match result.status.code() {
+        Some(0) => Ok(true),
+        Some(RELOAD_NEEDS_REBUILD) => Ok(false),
+        _ => bail!("bundling the edited app failed:\n{}", process::tail(&result, 40)),
+    }
+}
+
 /// `npm ci` (with a lock file) or `npm install`, production dependencies
 /// only, into `deps_dir`; skipped while package.json and the lock are unchanged.
 fn install_dependencies(app_dir: &Path, deps_dir: &Path) -> Result<String> {

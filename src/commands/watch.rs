@@ -9,10 +9,10 @@
 
 use super::project;
 use anyhow::Result;
-use fabricks_builders::edits::{self, Refresh};
+use fabricks_builders::edits::{self, Refresh, Staged, StagedEdit};
 use fabricks_builders::{BuildOptions, BuildSpec};
-use fabricks_trigger::App;
 use fabricks_trigger::engine::EngineSettings;
+use fabricks_trigger::{App, FileMount};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -82,7 +82,7 @@ fn describe(paths: &[PathBuf], base: &Path) -> String {
 /// A component served from a copy of its app folder newer than its build
 /// ([`BuildSpec::stage_edit`]), until the next rebuild.
 struct Edited {
-    folder: PathBuf,
+    staged: StagedEdit,
     /// Its instances load the app's modules again from the copy.
     reload_app: bool,
 }
@@ -188,21 +188,28 @@ impl Watcher {
         let mut reloaded = false;
         for (spec, refresh) in refreshes {
             let Refresh::Restage { reload_app } = *refresh else { continue };
-            let folder = spec.stage_edit(self.generation).map_err(NotRestaged::Failed)?;
             let reload_app = reload_app || self.edited.get(&spec.id).is_some_and(|e| e.reload_app);
+            let staged = match spec.stage_edit(self.generation, reload_app).map_err(NotRestaged::Failed)? {
+                Staged::Ready(staged) => staged,
+                Staged::NeedsRebuild => return Err(NotRestaged::NeedsRebuild),
+            };
             reloaded |= reload_app;
-            self.edited.insert(spec.id.clone(), Edited { folder, reload_app });
+            self.edited.insert(spec.id.clone(), Edited { staged, reload_app });
         }
         let mut app = project::lock(project).map_err(NotRestaged::Failed)?;
-        for spec in project.build_specs() {
-            let (Some(edited), Some(guest)) = (self.edited.get(&spec.id), spec.app_guest_folder()) else { continue };
-            let Some(component) = app.components.iter_mut().find(|c| c.id == spec.id) else { continue };
-            for mount in component.files.iter_mut().filter(|mount| mount.guest == guest) {
-                mount.host = edited.folder.clone();
+        for component in &mut app.components {
+            let Some(edited) = self.edited.get(&component.id) else { continue };
+            for (host, guest) in &edited.staged.mounts {
+                match component.files.iter_mut().find(|mount| mount.guest == *guest) {
+                    Some(mount) => mount.host = host.clone(),
+                    None => component.files.push(FileMount { host: host.clone(), guest: guest.clone(), writable: false }),
+                }
             }
             if edited.reload_app {
                 component.environment.push((edits::RELOAD_VARIABLE.into(), "1".into()));
-                check_loads(component, engine)?;
+            }
+            if let Some(check) = edited.staged.check {
+                check_loads(component, check, engine)?;
             }
         }
         Ok((app, reloaded))
@@ -211,8 +218,8 @@ impl Watcher {
 
 /// Load the edited app once in a new instance of `component`, as its
 /// instances will: its errors are printed, and it is not served.
-fn check_loads(component: &fabricks_trigger::AppComponent, engine: &EngineSettings) -> Result<(), NotRestaged> {
-    let command = edits::RELOAD_CHECK.map(String::from).to_vec();
+fn check_loads(component: &fabricks_trigger::AppComponent, check: [&str; 3], engine: &EngineSettings) -> Result<(), NotRestaged> {
+    let command = check.map(String::from).to_vec();
     match fabricks_trigger::exec::run(component, engine, Some(project::code_cache_dir()), command) {
         Ok(0) => Ok(()),
         Ok(edits::RELOAD_CHECK_NEEDS_REBUILD) => Err(NotRestaged::NeedsRebuild),

@@ -186,9 +186,6 @@ pub async fn serve(
     // Then every guest still running traps at its next epoch tick; wait
     // for them to be gone.
     futures::future::join_all(server.handlers.values().map(|pool| pool.stop_all(STOP_WAIT))).await;
-    if options.announce {
-        tracing::info!("stopped");
-    }
     Ok(())
 }
 

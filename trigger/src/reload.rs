@@ -31,11 +31,14 @@ pub fn serve(app: App, options: ServeOptions, mut apps: UnboundedReceiver<App>) 
             };
             let socket = listener.try_clone().context("sharing the listening socket with the next generation")?;
             crate::serve(app, options.clone(), socket, stop, || Ok(())).await?;
-            let Some(newer) = next.lock().unwrap().take() else { return Ok(()) };
+            let Some(newer) = next.lock().unwrap().take() else {
+                tracing::info!("stopped");
+                return Ok(());
+            };
             app = newer;
             // The banner was printed once; the address stays.
             options.announce = false;
-            tracing::info!(event = "reloaded", "serving the rebuilt app");
+            tracing::info!(event = "reloaded", "serving the new version of the app");
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -120,6 +120,9 @@ pub fn serve(app: App, options: ServeOptions, workers: usize) -> Result<()> {
         }
     };
     let result = runtime.block_on(crate::serve(app.clone(), options.clone(), listener, shutdown, start_others));
+    if options.announce && result.is_ok() {
+        tracing::info!("stopped");
+    }
     // Never wait on a task that is still inside a guest.
     runtime.shutdown_timeout(Duration::from_secs(1));
     if let Some(others) = others.lock().unwrap().take() {
@@ -309,7 +312,11 @@ fn run(booted: &AtomicBool) -> Result<()> {
         booted.store(true, Ordering::SeqCst);
         Ok(())
     };
+    let announce = options.announce;
     let result = runtime.block_on(crate::serve(app, options, listener, told_to_stop(), serving));
+    if announce && result.is_ok() {
+        tracing::info!("stopped");
+    }
     // Never wait on a task that is still inside a guest.
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
