@@ -469,7 +469,10 @@ fn each_request_gets_a_line_in_the_log_unless_turned_off() {
     assert!(server.wait_for_log("flask-probe: GET /raw/x?y=1 201 ", Duration::from_secs(5)), "{}", server.stderr());
     assert!(server.wait_for_log("flask-probe: GET /no-such-page 404 ", Duration::from_secs(5)), "{}", server.stderr());
     let line = server.stderr().lines().find(|l| l.contains("GET /raw/x?y=1")).unwrap().to_string();
-    assert!(line.contains(r#"event="request""#) && line.contains(" ms"), "{line}");
+    assert!(line.contains(r#"event="request""#) && line.contains(" ms (instance 0, fresh)"), "{line}");
+    // One worker, one instance: the next request reuses it.
+    let line = server.stderr().lines().find(|l| l.contains("GET /no-such-page")).unwrap().to_string();
+    assert!(line.contains(" ms (instance 0, reused)"), "{line}");
     drop(server);
 
     let quiet = Server::start(&repo_path("tests/apps/flask-probe"), &["--workers", "1", "--no-request-log"]);

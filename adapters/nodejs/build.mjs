@@ -201,6 +201,23 @@ async function declaredDependencies() {
   }
 }
 
+/** The bare names (packages, their subpaths, built-ins) the app's own
+ * modules `reached` import, for the registry: an edited app loaded under
+ * `up --watch` requires them by name. */
+function importedNames(reached) {
+  const names = new Set();
+  for (const [input, info] of Object.entries(reached.metafile.inputs)) {
+    if (!join(settings.buildDir, input).startsWith(settings.appDir + sep)) continue;
+    for (const imported of info.imports) {
+      if (imported.original && /^[^./]/.test(imported.original)) names.add(imported.original);
+    }
+  }
+  return names;
+}
+
+/** Where the build records the names its registry gives (read by `--reload`). */
+const REGISTERED_PACKAGES = join(settings.buildDir, 'registered-packages.json');
+
 /** The app's modules, by guest path, with host paths, for a registry; the
  * ones `reached` (esbuild's inputs) does not hold may fail to bundle. */
 async function registryFiles(reached) {
@@ -241,7 +258,7 @@ async function reloadBundle() {
   const reached = await esbuild.build({ ...base, entryPoints: [settings.appPath], write: false, metafile: true });
   const { files } = await registryFiles(reached);
   const shared = new Set([...(await readFile(join(settings.adapterDir, 'modules.js'), 'utf8')).match(/const BUILTINS = \{([^}]*)\}/)[1].matchAll(/[\w/]+/g)].map((m) => m[0]));
-  const packages = new Set(await declaredDependencies());
+  const packages = new Set(JSON.parse(await readFile(REGISTERED_PACKAGES, 'utf8')));
   const needed = Object.values(reached.metafile.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path));
   const unavailable = [...new Set(needed)].filter((name) => {
     const bare = name.replace(/^node:/, '');
@@ -319,7 +336,7 @@ await writeBoot([], []);
 const reached = await esbuild.build({ ...options, write: false, metafile: true });
 const { inputs, files } = await registryFiles(reached);
 const reachedPackage = (name) => [...inputs].some((input) => input.startsWith(join(modulesDir, name) + sep));
-const packages = (await declaredDependencies()).filter((name) => {
+const declared = (await declaredDependencies()).filter((name) => {
   if (reachedPackage(name)) return true;
   try {
     registryOnly.add(createRequire(join(settings.appDir, 'package.json')).resolve(name, { paths: [modulesDir] }));
@@ -328,6 +345,8 @@ const packages = (await declaredDependencies()).filter((name) => {
     return false;
   }
 });
+const packages = [...new Set([...declared, ...importedNames(reached)])].sort();
+await writeFile(REGISTERED_PACKAGES, JSON.stringify(packages));
 await writeBoot(files, packages);
 await esbuild.build(options);
 

@@ -125,7 +125,18 @@ pub fn reload_bundle(work_dir: &Path, app_copy: &Path, output: &Path) -> Result<
         .context("starting node")?;
     match result.status.code() {
         Some(0) => Ok(true),
-        Some(RELOAD_NEEDS_REBUILD) => Ok(false),
+        Some(RELOAD_NEEDS_REBUILD) => {
+            // Why (build.mjs says which names it lacks).
+            eprint!(
+                "{}",
+                String::from_utf8_lossy(&result.stderr)
+                    .lines()
+                    .filter(|l| l.starts_with("fabricks: "))
+                    .map(|l| format!("{l}\n"))
+                    .collect::<String>()
+            );
+            Ok(false)
+        }
         _ => bail!("bundling the edited app failed:\n{}", process::tail(&result, 40)),
     }
 }

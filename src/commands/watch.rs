@@ -20,8 +20,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// How often the files are looked at, and how long they must stay still
 /// before a rebuild (an editor saving several files, a `git checkout`).
-const POLL: Duration = Duration::from_millis(300);
-const SETTLE: Duration = Duration::from_millis(200);
+const POLL: Duration = Duration::from_millis(200);
+const SETTLE: Duration = Duration::from_millis(100);
 
 /// Folders and files that are not the app's inputs.
 fn ignored(name: &str) -> bool {

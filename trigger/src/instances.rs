@@ -349,6 +349,15 @@ impl Instances for ComponentInstances {
 
 type ResponseSender = Arc<Mutex<Option<oneshot::Sender<Result<http::Response<WasiBody>>>>>>;
 
+/// Which instance answered, kept in the response's extensions for the
+/// request log.
+#[derive(Clone, Copy, Debug)]
+pub struct Answered {
+    pub instance: u64,
+    /// Made for this request (else reused).
+    pub fresh: bool,
+}
+
 /// Run `request` on an instance of the turn's component; resolves with the
 /// guest's response head (its body may still be coming) or why there is
 /// none: [`Expired`] when there was none by the request's deadline. This is
@@ -363,6 +372,7 @@ pub async fn handle(turn: Turn<ComponentInstances>, request: http::Request<WasiB
     };
     let (response_tx, response_rx) = oneshot::channel();
     let response_tx: ResponseSender = Arc::new(Mutex::new(Some(response_tx)));
+    let answered = Answered { instance: lease.instance().id, fresh: lease.served() == 0 };
     let store = &mut lease.instance().store;
     store.data_mut().set_deadline(Some(deadline));
     let mut http = WasiHttpView::http(store.data_mut());
@@ -372,7 +382,12 @@ pub async fn handle(turn: Turn<ComponentInstances>, request: http::Request<WasiB
         .new_response_outparam_from_callback({
             let response_tx = response_tx.clone();
             move |response| {
-                let response = response.map_err(|code| anyhow!("the guest answered with the error {code:?}"));
+                let response = response
+                    .map(|mut response| {
+                        response.extensions_mut().insert(answered);
+                        response
+                    })
+                    .map_err(|code| anyhow!("the guest answered with the error {code:?}"));
                 send(&response_tx, || response);
             }
         })

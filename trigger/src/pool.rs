@@ -256,6 +256,11 @@ impl<I: Instances> Lease<I> {
         &self.pool.instances
     }
 
+    /// Requests the instance served before this one (0: made for it).
+    pub fn served(&self) -> usize {
+        self.warm.served
+    }
+
     /// The instance served its request: keep it for the next one, or retire
     /// it if that was its share. Its turn is free after that.
     pub async fn give_back(self) {

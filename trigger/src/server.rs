@@ -114,9 +114,13 @@ impl Server {
         let target = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
         let component = route.as_ref().map(|route| route.component.clone()).unwrap_or_else(|| "-".into());
         let response = self.handle(request, route, client).await;
+        let instance = match response.extensions().get::<crate::instances::Answered>() {
+            Some(answered) => format!(" (instance {}, {})", answered.instance, if answered.fresh { "fresh" } else { "reused" }),
+            None => String::new(),
+        };
         tracing::info!(
             event = "request",
-            "{component}: {method} {target} {} {:.1} ms",
+            "{component}: {method} {target} {} {:.1} ms{instance}",
             response.status().as_u16(),
             started.elapsed().as_secs_f64() * 1000.0
         );
