@@ -25,6 +25,7 @@ pub mod project;
 pub mod python;
 pub mod reuse;
 pub mod toolchain;
+pub mod wagi_modules;
 pub mod wit;
 
 use anyhow::{Context, Result, bail};

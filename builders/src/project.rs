@@ -74,7 +74,7 @@ impl Project {
 }
 
 /// The app `dir` describes: its Fabrickfile if it has one (unless
-/// `prefer_manifest`), else its spin.toml.
+/// `prefer_manifest`), else its spin.toml, else WAGI's modules.toml.
 pub fn locate(dir: &Path, prefer_manifest: bool) -> Result<Project> {
     let fabrickfile = dir.join(crate::fabrickfile::FILE_NAME);
     let spin_toml = dir.join(manifest::FILE_NAME);
@@ -84,8 +84,11 @@ pub fn locate(dir: &Path, prefer_manifest: bool) -> Result<Project> {
     if fabrickfile.is_file() {
         return from_fabrickfile(&crate::load_fabrickfile(dir)?);
     }
+    if dir.join(crate::wagi_modules::FILE_NAME).is_file() {
+        return crate::wagi_modules::load(dir);
+    }
     bail!(
-        "{} holds neither a Fabrickfile nor a spin.toml\n  fix: run fabricks in (or name) your app's directory, or write a Fabrickfile there",
+        "{} holds no Fabrickfile, spin.toml or WAGI modules.toml\n  fix: run fabricks in (or name) your app's directory, or write a Fabrickfile there",
         dir.display()
     )
 }

@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let path = lines.next().unwrap_or("/");
     let routes: Vec<AppRoute> = lines
         .enumerate()
-        .map(|(i, route)| AppRoute { component: format!("c{i}"), route: route.to_string() })
+        .map(|(i, route)| AppRoute { component: format!("c{i}"), route: route.to_string(), wagi: None })
         .collect();
     let router = Router::new(&routes);
     let _ = router.route(path);

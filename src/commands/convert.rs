@@ -1,4 +1,5 @@
-//! `spin-fabricks convert [DIR]`: write the spin.toml for a Fabrickfile.
+//! `spin-fabricks convert [DIR]`: write the spin.toml for a Fabrickfile
+//! (or for WAGI's modules.toml).
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
@@ -37,20 +38,28 @@ pub enum Trigger {
 }
 
 pub fn run(args: ConvertArgs) -> Result<()> {
-    let fabrickfile = fabricks_builders::fabrickfile::Fabrickfile::load(&args.dir)?;
-    let kind = match args.trigger {
-        Trigger::Fabricks => TriggerKind::Fabricks,
-        Trigger::Http => TriggerKind::Http,
+    let wagi = args.dir.join(fabricks_builders::wagi_modules::FILE_NAME);
+    let text = if wagi.is_file() && !args.dir.join(fabricks_builders::fabrickfile::FILE_NAME).is_file() {
+        // WAGI's modules.toml: Spin's HTTP trigger with its wagi executor.
+        let project = fabricks_builders::wagi_modules::load(&args.dir)?;
+        fabricks_builders::wagi_modules::to_spin_toml(&project, &args.dir)?
+    } else {
+        let fabrickfile = fabricks_builders::fabrickfile::Fabrickfile::load(&args.dir)?;
+        let kind = match args.trigger {
+            Trigger::Fabricks => TriggerKind::Fabricks,
+            Trigger::Http => TriggerKind::Http,
+        };
+        let converted = convert::convert(&fabrickfile, kind)?;
+        for warning in &converted.warnings {
+            eprintln!("warning: {warning}");
+        }
+        converted.text
     };
-    let converted = convert::convert(&fabrickfile, kind)?;
-    for warning in &converted.warnings {
-        eprintln!("warning: {warning}");
-    }
     let output = args.output.unwrap_or_else(|| args.dir.join("spin.toml"));
     if output.exists() && !args.force {
         bail!("{} exists already; it was left as it is\n  fix: pass --force to overwrite it, or -o to write elsewhere", output.display());
     }
-    std::fs::write(&output, &converted.text).with_context(|| format!("writing {}", output.display()))?;
+    std::fs::write(&output, &text).with_context(|| format!("writing {}", output.display()))?;
     eprintln!("fabricks: wrote {}", output.display());
     Ok(())
 }

@@ -54,6 +54,10 @@ pub struct FileMount {
 pub struct AppRoute {
     pub component: String,
     pub route: String,
+    /// Spin's `wagi` executor: the component is a WASI command module run
+    /// once per request as a CGI program ([`crate::wagi`]).
+    #[serde(default)]
+    pub wagi: Option<crate::wagi::WagiConfig>,
 }
 
 impl App {

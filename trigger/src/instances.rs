@@ -197,7 +197,14 @@ impl ComponentInstances {
             .with_context(|| format!("component {id:?} imports something fabricks does not provide"))?;
         let proxy = ProxyIndices::new(&pre)
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("component {id:?} does not export wasi:http/incoming-handler"))?;
+            .with_context(|| {
+                let command = component.get_export_index(None, "wasi:cli/run@0.2.0").is_some()
+                    || component.component_type().exports(component.engine()).any(|(name, _)| name.starts_with("wasi:cli/run"));
+                let what = if command { "it is a WASI command (it exports wasi:cli/run)" } else { "it is a component of another world" };
+                format!(
+                    "component {id:?} does not export wasi:http/incoming-handler: {what}; fabricks serves wasi:http/proxy components, and WASI command modules (core modules) through Spin's wagi executor"
+                )
+            })?;
         let retire = component
             .get_export_index(None, LIFECYCLE_INTERFACE)
             .and_then(|interface| component.get_export_index(Some(&interface), "retire"));

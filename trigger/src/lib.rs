@@ -15,12 +15,13 @@ pub mod reload;
 pub mod router;
 pub mod server;
 pub mod sqlite;
+pub mod wagi;
 pub mod workers;
 
 pub use app::{App, AppComponent, AppRoute, FileMount};
 pub use limits::{ComponentLimits, Limits, ServerLimits};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use engine::{CodeCache, EngineSettings, EpochTicker, Loaded};
 use guest_output::GuestOutput;
 use pool::Instances;
@@ -98,9 +99,30 @@ pub async fn serve(
     let cache = CodeCache::new(options.code_cache_dir.clone());
 
     let mut handlers = HashMap::new();
+    let mut wagi_modules = HashMap::new();
     // Components that share a source file share its compiled code.
     let mut compiled_by_source: HashMap<PathBuf, wasmtime::component::Component> = HashMap::new();
     for (component, limits) in served {
+        let prefix = match options.worker {
+            Some(worker) => format!("{}[{worker}]: ", component.id),
+            None => format!("{}: ", component.id),
+        };
+        if let Some(config) = app.routes.iter().filter(|route| route.component == component.id).find_map(|route| route.wagi.clone()) {
+            let module = wagi::WagiModule::new(&engine, component, config, limits, GuestOutput::new(&prefix, true))?;
+            if options.announce {
+                tracing::info!(event = "component_ready", "{}: a WAGI module, run once per request", component.id);
+            }
+            wagi_modules.insert(component.id.clone(), module);
+            continue;
+        }
+        let head = std::fs::read(&component.source).map(|bytes| bytes[..bytes.len().min(4096)].to_vec()).unwrap_or_default();
+        if wagi::is_core_module(&head) {
+            bail!(
+                "component {:?}: {} is a WebAssembly module, not a component: fabricks serves wasi:http/proxy components, and WASI command modules run as CGI programs by Spin's wagi executor\n  fix: for a WAGI module, add executor = {{ type = \"wagi\" }} to its [[trigger.http]] (or serve it from WAGI's modules.toml); else build it as a wasi:http component",
+                component.id,
+                component.source.display()
+            );
+        }
         let compiled = match compiled_by_source.get(&component.source) {
             Some(compiled) => {
                 if options.announce {
@@ -119,10 +141,6 @@ pub async fn serve(
             }
         };
         let max_instances = limits.max_instances;
-        let prefix = match options.worker {
-            Some(worker) => format!("{}[{worker}]: ", component.id),
-            None => format!("{}: ", component.id),
-        };
         let mut outputs = (GuestOutput::new(&prefix, false), GuestOutput::new(&prefix, true));
         if let Some(dir) = &options.log_dir {
             let log = |output: GuestOutput| {
@@ -171,6 +189,7 @@ pub async fn serve(
         app,
         router,
         handlers,
+        wagi: wagi_modules,
         local_addr,
         in_flight: Arc::new(tokio::sync::Semaphore::new(options.server_limits.max_concurrent_requests)),
         limits: options.server_limits.clone(),
@@ -182,6 +201,9 @@ pub async fn serve(
     // next epoch tick.
     for pool in server.handlers.values() {
         pool.retire_all().await;
+    }
+    for module in server.wagi.values() {
+        module.stop();
     }
     // Then every guest still running traps at its next epoch tick; wait
     // for them to be gone.

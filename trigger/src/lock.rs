@@ -5,6 +5,7 @@
 
 use crate::app::{App, AppComponent, AppRoute, FileMount};
 use crate::limits::ComponentLimits;
+use crate::wagi::WagiConfig;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -121,7 +122,8 @@ pub fn to_app(lock: &LockedApp, trigger_types: &[&str]) -> Result<App> {
             .to_string();
         let table = place(format!("[[trigger.{}]] for {component:?}:", trigger.trigger_type));
         trigger_limits.insert(component.clone(), ComponentLimits::from_table(&trigger.trigger_config, &table)?);
-        routes.push(AppRoute { component, route });
+        let wagi = executor(&trigger.trigger_config, &table)?;
+        routes.push(AppRoute { component, route, wagi });
     }
 
     let mut components = Vec::new();
@@ -189,6 +191,33 @@ pub fn to_app(lock: &LockedApp, trigger_types: &[&str]) -> Result<App> {
 }
 
 /// `file:///a/b%20c` -> `/a/b c`.
+/// A trigger's `executor`: Spin's HTTP executor (none, `http` or `spin`),
+/// or `wagi` with its `argv` and `entrypoint`.
+fn executor(config: &serde_json::Map<String, serde_json::Value>, table: &str) -> Result<Option<WagiConfig>> {
+    let Some(executor) = config.get("executor") else { return Ok(None) };
+    let kind = executor.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    match kind {
+        "http" | "spin" => Ok(None),
+        "wagi" => {
+            let mut wagi = WagiConfig::default();
+            if let Some(argv) = executor.get("argv") {
+                wagi.argv = argv
+                    .as_str()
+                    .with_context(|| format!("{table} executor.argv must be a string such as \"${{SCRIPT_NAME}} ${{ARGS}}\""))?
+                    .to_string();
+            }
+            if let Some(entrypoint) = executor.get("entrypoint") {
+                wagi.entrypoint =
+                    entrypoint.as_str().with_context(|| format!("{table} executor.entrypoint must name a function"))?.to_string();
+            }
+            Ok(Some(wagi))
+        }
+        other => bail!(
+            "{table} executor type {other:?} is not one Spin has\n  fix: leave executor out (a wasi:http component), or write executor = {{ type = \"wagi\" }} for a WAGI module"
+        ),
+    }
+}
+
 pub fn file_url_to_path(url: &str) -> Result<PathBuf> {
     let Some(rest) = url.strip_prefix("file://") else {
         bail!("{url:?} is not a file:// URL; fabricks loads only local files");

@@ -164,7 +164,9 @@ mod tests {
     use super::*;
 
     fn router(routes: &[(&str, &str)]) -> Router {
-        Router::new(&routes.iter().map(|(c, r)| AppRoute { component: c.to_string(), route: r.to_string() }).collect::<Vec<_>>())
+        Router::new(
+            &routes.iter().map(|(c, r)| AppRoute { component: c.to_string(), route: r.to_string(), wagi: None }).collect::<Vec<_>>(),
+        )
     }
 
     fn matched(r: &Router, path: &str) -> Option<(String, String)> {

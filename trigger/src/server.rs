@@ -30,6 +30,8 @@ pub struct Server {
     pub app: App,
     pub router: Router,
     pub handlers: HashMap<String, InstancePool<ComponentInstances>>,
+    /// Components run by the wagi executor.
+    pub wagi: HashMap<String, crate::wagi::WagiModule>,
     pub local_addr: SocketAddr,
     /// Permits for requests being handled (`ServerLimits::max_concurrent_requests`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
@@ -136,6 +138,13 @@ impl Server {
         let Some(route) = route else {
             return plain(StatusCode::NOT_FOUND, "");
         };
+        if let Some(module) = self.wagi.get(&route.component) {
+            let give_up = tokio::time::Instant::now() + self.limits.queue_timeout;
+            let Ok(Ok(_in_flight)) = tokio::time::timeout_at(give_up, self.in_flight.clone().acquire_owned()).await else {
+                return plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable: too many requests at once\n");
+            };
+            return module.handle(request, &route, client).await;
+        }
         let Some(pool) = self.handlers.get(&route.component) else {
             return plain(StatusCode::NOT_FOUND, "");
         };
