@@ -123,9 +123,19 @@ fn flask_templates_views_and_requirements_are_served_as_they_are_edited_and_a_br
     edit(&pages, "return \"one\" +", "return \"two\"");
     assert!(served(&server, "/version", "two", SERVED), "{}", server.stderr());
 
+    // A view importing a standard-library module the snapshot lacks (it is
+    // not on disk while serving): only a rebuild serves it.
+    edit(&pages, "return \"two\"", "import sched\n    return sched.__name__");
+    assert!(served(&server, "/version", "sched", REBUILT), "{}", server.stderr());
+    assert!(
+        server.stderr().contains("the standard-library module 'sched', which the build did not load: rebuilding"),
+        "{}",
+        server.stderr()
+    );
+
     // A new requirement, and a view that imports it: a rebuild installs it.
     edit(&dir.join("requirements.txt"), "flask==3.1.3", "flask==3.1.3\nsix==1.17.0");
-    edit(&pages, "return \"two\"", "return __import__(\"six\").__name__");
+    edit(&pages, "return sched.__name__", "return __import__(\"six\").__name__");
     assert!(served(&server, "/version", "six", REBUILT), "{}", server.stderr());
     assert!(server.stderr().contains("requirements.txt changed: rebuilt in"), "{}", server.stderr());
 

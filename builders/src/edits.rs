@@ -35,7 +35,7 @@ pub const RELOAD_VARIABLE: &str = "FABRICKS_RELOAD_APP";
 /// printed) when it does not, and [`RELOAD_CHECK_NEEDS_REBUILD`] when only a
 /// new build can serve the edit (it imports a standard-library module the
 /// snapshot lacks).
-pub const RELOAD_CHECK: [&str; 3] = ["python", "-m", "fabricks_adapter.reload"];
+pub const RELOAD_CHECK: [&str; 3] = ["python", "-c", "import sys; from fabricks_adapter import reload; sys.exit(reload.check())"];
 pub const RELOAD_CHECK_NEEDS_REBUILD: i32 = 75;
 
 /// A Node app's modules: instances of the built component load an edit to

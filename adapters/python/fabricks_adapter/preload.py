@@ -178,6 +178,21 @@ def import_stdlib_named_in(folders):
     one inside a function: that module would be imported while serving,
     and the standard library is not there then. A line scan, not a parse:
     it may import a module no code path reaches, never miss one written."""
+    for name in sorted(stdlib_named_in(folders)):
+        if name not in sys.modules and not import_quietly(name):
+            UNAVAILABLE.add(name)
+
+
+# Standard-library names the sources import that could not be imported at
+# build time (a platform's own module, `from a import name` that is no
+# module): no new build would have them either.
+UNAVAILABLE = set()
+
+
+def stdlib_named_in(folders, submodules=True):
+    """The standard-library modules source files under `folders` import by
+    name (see `import_stdlib_named_in`); with `submodules`, also `a.b` for
+    each `from a import b`, which may name a submodule."""
     names = set()
     for folder in folders:
         for root, dirs, files in os.walk(folder):
@@ -194,17 +209,14 @@ def import_stdlib_named_in(folders):
                     if from_name:
                         names.add(from_name.decode("ascii", "replace"))
                         # `from unittest import mock`: the name may be a submodule.
-                        for imported in from_names.split(b","):
+                        for imported in from_names.split(b",") if submodules else ():
                             imported = imported.split()[0] if imported.split() else b""
                             if imported and imported != b"*":
                                 names.add((from_name + b"." + imported).decode("ascii", "replace"))
                     else:
                         for name in import_names.split(b","):
                             names.add(name.strip().decode("ascii", "replace"))
-    for name in sorted(names):
-        root = name.split(".")[0]
-        if root in sys.stdlib_module_names and root not in _NEVER_SERVING and name not in sys.modules:
-            import_quietly(name)
+    return {name for name in names if name.split(".")[0] in sys.stdlib_module_names and name.split(".")[0] not in _NEVER_SERVING}
 
 
 def prepare(app, interface, source_folders=()):

@@ -9,17 +9,20 @@ modules at its first request and loads the app again from its folder, as
 standard library and the packages stay as the snapshot has them. Without
 the variable the snapshot's app is served as it is.
 
-`python -m fabricks_adapter.reload` (run through `fabricks:app/command`)
-loads the app that way once and exits 0 when it loads, 1 with the
-traceback when it does not, and 75 when it needs a standard-library module
-the snapshot lacks (the standard library is not on disk while serving):
-only a rebuild can serve that edit.
+`check()` (the watcher runs it through `fabricks:app/command`, as `python
+-c`) loads the app that way once; its exit status is 0 when it loads, 1
+with the traceback when it does not, and 75 when it needs a standard-library
+module the snapshot lacks (the standard library is not on disk while
+serving): only a rebuild can serve that edit.
 """
 
 import importlib
+import io
 import linecache
 import sys
 import traceback
+
+from . import preload
 
 VARIABLE = "FABRICKS_RELOAD_APP"
 NEEDS_REBUILD = 75
@@ -84,11 +87,22 @@ class _AsgiApp(_Reloading):
 
 def check():
     """Load the app from its folder once; the exit status described above."""
+    # What the loader explains is shown only when no rebuild follows.
+    explained, sys.stderr = sys.stderr, io.StringIO()
     try:
         fresh_app()
+        # Imported later (in a view), a module the snapshot lacks would fail then.
+        missing = sorted(name for name in preload.stdlib_named_in([_source[1]], submodules=False) if name not in sys.modules and name not in preload.UNAVAILABLE)
+        if missing:
+            sys.stderr = explained
+            print(f"fabricks: the edit imports the standard-library module {missing[0]!r}, which the build did not load: rebuilding",
+                  file=sys.stderr)
+            return NEEDS_REBUILD
+        return 0
     except ModuleNotFoundError as error:
         root = (error.name or "").split(".")[0]
         if root in sys.stdlib_module_names:
+            sys.stderr = explained
             print(f"fabricks: the edit imports the standard-library module {error.name!r}, which the build did not load: rebuilding",
                   file=sys.stderr)
             return NEEDS_REBUILD
@@ -97,12 +111,8 @@ def check():
     except BaseException:
         traceback.print_exc()
         return 1
-    return 0
+    finally:
+        if sys.stderr is not explained:
+            printed, sys.stderr = sys.stderr.getvalue(), explained
+            sys.stderr.write(printed)
 
-
-if __name__ == "__main__":
-    # Run as a script this is a second copy of the module: the snapshot's
-    # copy holds the app's loader.
-    from fabricks_adapter import reload as _loaded
-
-    sys.exit(_loaded.check())
