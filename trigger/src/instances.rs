@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use wasmtime::component::{Component, ComponentExportIndex, Linker, ResourceTable, TypedFunc};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Engine, Store, StoreLimits, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyIndices};
@@ -264,10 +264,6 @@ impl ComponentInstances {
             let perms = if mount.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
             wasi.preopened_dir(&mount.host, &mount.guest, perms)?;
         }
-        let mut limits = StoreLimitsBuilder::new().trap_on_grow_failure(false);
-        if let Some(bytes) = self.limits.max_instance_memory {
-            limits = limits.memory_size(bytes);
-        }
         let mut store = Store::new(
             &self.engine,
             Host {
@@ -275,7 +271,7 @@ impl ComponentInstances {
                 wasi: wasi.build(),
                 http: WasiHttpCtx::new(),
                 hooks: OutboundPolicy { component: self.component.clone(), allowed: self.allowed_outbound.clone() },
-                limits: limits.build(),
+                limits: self.limits.store_limits(),
                 deadline: None,
                 stopping: self.stopping.clone(),
                 sqlite: crate::sqlite::SqliteCtx { grants: self.sqlite.clone() },

@@ -39,6 +39,16 @@ pub const DEFAULT_MAX_INSTANCES: usize = 1;
 pub const LONG_LIVED_REUSE_COUNT: usize = usize::MAX;
 
 impl Limits {
+    /// What a store of one instance may use: its memory cap, if any (a
+    /// memory that cannot grow fails the guest's allocation, not the host).
+    pub fn store_limits(&self) -> wasmtime::StoreLimits {
+        let mut limits = wasmtime::StoreLimitsBuilder::new().trap_on_grow_failure(false);
+        if let Some(bytes) = self.max_instance_memory {
+            limits = limits.memory_size(bytes);
+        }
+        limits.build()
+    }
+
     /// Apps written for a long-lived process (WSGI, ASGI, Express, ...: the
     /// components that export fabricks' `lifecycle`, so that they can be
     /// retired) get their instances reused. A plain component gets a fresh

@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use wasmtime::{Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Engine, Linker, Module, Store, StoreLimits, UpdateDeadline};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
@@ -184,15 +184,11 @@ impl WagiModule {
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("mounting {} at {}", mount.host.display(), mount.guest))?;
         }
-        let mut limits = StoreLimitsBuilder::new().trap_on_grow_failure(false);
-        if let Some(bytes) = self.limits.max_instance_memory {
-            limits = limits.memory_size(bytes);
-        }
         let mut store = Store::new(
             &self.engine,
             WagiHost {
                 wasi: wasi.build_p1(),
-                limits: limits.build(),
+                limits: self.limits.store_limits(),
                 deadline: Instant::now() + self.limits.request_timeout,
                 stopping: self.stopping.clone(),
             },
