@@ -2,10 +2,10 @@
 //! them, and its Fabrickfile or spin.toml) and hand the trigger the app
 //! after each edit ([`fabricks_trigger::reload`]): served from a new copy
 //! of the app's files when the edit needs no build
-//! ([`fabricks_builders::edits`]: a template; a Python app's own modules,
-//! which its instances then load again), else rebuilt. A failed build, or
-//! an edited Python app that does not load, leaves the last good one
-//! serving; the next good one takes over.
+//! ([`fabricks_builders::edits`]: a template; an app's own modules, which
+//! its instances then load again), else rebuilt. A failed build, or an
+//! edited app that does not load (Python) or bundle (Node), leaves the last
+//! good one serving; the next good one takes over.
 
 use super::project;
 use anyhow::Result;
