@@ -115,8 +115,7 @@ pub async fn serve(
             wagi_modules.insert(component.id.clone(), module);
             continue;
         }
-        let head = std::fs::read(&component.source).map(|bytes| bytes[..bytes.len().min(4096)].to_vec()).unwrap_or_default();
-        if wagi::is_core_module(&head) {
+        if wagi::is_core_module_file(&component.source) {
             bail!(
                 "component {:?}: {} is a WebAssembly module, not a component: fabricks serves wasi:http/proxy components, and WASI command modules run as CGI programs by Spin's wagi executor\n  fix: for a WAGI module, add executor = {{ type = \"wagi\" }} to its [[trigger.http]] (or serve it from WAGI's modules.toml); else build it as a wasi:http component",
                 component.id,

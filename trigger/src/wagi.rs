@@ -62,6 +62,14 @@ pub fn is_core_module(bytes: &[u8]) -> bool {
     code.starts_with("(module")
 }
 
+/// [`is_core_module`] of a file's first bytes (a component is tens of
+/// megabytes: only its preamble is read). False if it cannot be read.
+pub fn is_core_module_file(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path).and_then(|file| file.take(4096).read_to_end(&mut head)).is_ok() && is_core_module(&head)
+}
+
 /// A WAGI component: its compiled module, and what each run is given.
 pub struct WagiModule {
     component: AppComponent,
