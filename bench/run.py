@@ -3,7 +3,7 @@ fresh instance per request), `wasmtime serve` on the very same component
 (when a `wasmtime` binary is on PATH), and the app served natively (gunicorn
 with 2 sync workers, uvicorn, node), at 1, 8 and 64 connections, with wrk.
 Also times a first build, a no-op rebuild and `up` to the first 200.
-Writes BENCHMARKS.md. Run through bench/run.sh."""
+Rewrites its own section of BENCHMARKS.md. Run through bench/run.sh."""
 
 import argparse
 import datetime
@@ -267,12 +267,18 @@ def measure_app(example, path, native, wasm, wasmtime, seconds):
     return rows
 
 
+# BENCHMARKS.md holds other benchmarks' sections too: this script rewrites
+# only the part between these two lines (appended the first time).
+BEGIN = "<!-- bench/run.sh: begin (written by bench/run.py) -->"
+END = "<!-- bench/run.sh: end -->"
+
+
 def write_report(all_rows, timing_rows, seconds, wasmtime, rounds):
     lines = [
-        "# fabricks benchmarks",
+        BEGIN,
+        f"## {datetime.date.today()}: hello-world routes, every server side by side (`bench/run.sh`)",
         "",
-        f"Made by `bench/run.sh` on {datetime.date.today()}: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.platform()}. wrk, {seconds} s per row"
+        f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}. wrk, {seconds} s per row"
         f"{f', the median of {rounds} rounds (each measures every server in turn)' if rounds > 1 else ''}; every row of a table measured in the same run. "
         f"`wasmtime serve`: {'`' + subprocess.run([wasmtime, '--version'], capture_output=True, text=True).stdout.strip() + '`' if wasmtime else 'not on PATH, not measured'}.",
         "Shared, noisy machines: compare ratios within a table, not numbers across runs.",
@@ -280,7 +286,7 @@ def write_report(all_rows, timing_rows, seconds, wasmtime, rounds):
     ]
     for name, rows in all_rows.items():
         first, noop, up = timing_rows[name]
-        lines += [f"## {name}", "", f"First build {first:.1f} s, no-op rebuild {noop:.2f} s, `up` to the first 200 {up:.2f} s.", ""]
+        lines += [f"### {name}", "", f"First build {first:.1f} s, no-op rebuild {noop:.2f} s, `up` to the first 200 {up:.2f} s.", ""]
         lines += ["| server | conns | req/s | p50 ms | p99 ms | RSS MiB | vs native | vs wasmtime |", "|---|---|---|---|---|---|---|---|"]
         by = {(r["name"], r["connections"]): r for r in rows}
         native = next((n for (n, _) in by if n.startswith("native")), None)
@@ -291,8 +297,17 @@ def write_report(all_rows, timing_rows, seconds, wasmtime, rounds):
             vs_wasmtime = f"{r['rps'] / by[(reference, c)]['rps']:.2f}x" if (reference, c) in by and r["name"].startswith("fabricks") else "-"
             lines.append(f"| {r['name']} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rss'] / 1024:.0f} | {vs_native} | {vs_wasmtime} |")
         lines.append("")
-    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
-    print(f"wrote {ROOT / 'BENCHMARKS.md'}")
+    lines.append(END)
+    block = "\n".join(lines)
+    report = ROOT / "BENCHMARKS.md"
+    text = report.read_text() if report.exists() else "# fabricks benchmarks\n"
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    report.write_text(text)
+    print(block)
+    print(f"updated {report}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fabricks benchmark: see bench/run.py. Installs wrk (Debian) if missing,
 # builds the release binary, then runs every measurement side by side and
-# writes BENCHMARKS.md at the repository root. Not a test: numbers only.
+# rewrites its own section of BENCHMARKS.md. Not a test: numbers only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null; then

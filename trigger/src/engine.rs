@@ -63,6 +63,11 @@ pub fn new_engine(settings: &EngineSettings, instances: usize) -> Result<Engine>
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    if std::env::var_os("FABRICKS_PERFMAP").is_some() {
+        // For profiling with `perf` (how bench/ profiles are made): the
+        // guest's functions are named in /tmp/perf-<pid>.map.
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if settings.pooling {
         let instances = u32::try_from(instances.max(1)).unwrap_or(u32::MAX);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(instances)));
@@ -93,7 +98,17 @@ fn pooling_config(instances: u32) -> PoolingAllocationConfig {
         .max_component_instance_size(16 << 20)
         .max_tables_per_module(8)
         .table_elements(200_000)
-        .max_memories_per_module(2);
+        .max_memories_per_module(2)
+        // When an instance is dropped, its slot's memory goes back to the
+        // snapshot: with Linux's PAGEMAP_SCAN, the pages the guest wrote are
+        // copied back from the image and stay mapped, instead of being
+        // unmapped and faulted in again by the next instance. (Wasmtime 48
+        // scans at most 32 runs of written pages and unmaps the rest; a
+        // CPython request writes more runs than that, so Flask with a fresh
+        // instance per request gains ~1.1x, not more: see BENCHMARKS.md.)
+        .linear_memory_keep_resident(64 << 20)
+        .table_keep_resident(1 << 20)
+        .pagemap_scan(wasmtime::Enabled::Auto);
     pooling
 }
 
