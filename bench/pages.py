@@ -1,89 +1,196 @@
-"""Real pages, not hello-world routes: a page rendered from a template read
-from disk, per framework, served by fabricks and natively with the same
-number of worker processes, side by side with wrk, `--rounds` alternating.
+"""Real pages, not hello-world routes, served by fabricks and natively with
+the same number of worker processes, side by side with wrk, `--rounds`
+alternating:
 
-- Flask: tests/apps/flask-factory `/` (an app factory with blueprints, a
-  Jinja page extending a base template, the session read), fabricks `up
-  --workers 2` against `gunicorn -w 2 'notes:create_app()'`.
-- Express: tests/apps/express-views `/books` (a controller required by a
-  computed path, an ejs view with a partial, data from a JSON file),
-  fabricks `up --workers 1` against one node process.
+- flask-journal (bench/apps): the index page of an app in the shape of
+  Flask's tutorial: logged in (a signed session cookie), the reader loaded
+  from SQLite before the view, a JOIN of 20 entries, a Jinja page extending
+  a base template. fabricks `up --workers 2` on Spin's SQLite against
+  `gunicorn -w 2` on CPython's sqlite3; each side's database made by the
+  app's own `init-db` command, and each side logged in through its form.
+- flask-factory (tests/apps): a Jinja page without a database.
+- fastapi-catalog (bench/apps): 50 products validated against a Pydantic
+  response model; `up --workers 1` against one uvicorn process.
+- express-views (tests/apps) `/books`: an ejs view with a partial, data
+  from a JSON file, in production (`NODE_ENV=production`: Express caches
+  compiled views) and in development (it compiles the view per request);
+  `up --workers 1` against one node process.
 
 Prints a Markdown table for BENCHMARKS.md. Not a test: numbers only.
 
-    cargo build --release && python3 bench/pages.py [--rounds 3] [--seconds 5]
+    cargo build --release && python3 bench/pages.py [--rounds 3] [--seconds 5] [--pages a,b]
 """
 
 import argparse
+import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import BINARY, ROOT, WORK, Server, free_port, wrk_rate  # noqa: E402
 
-# name: (app, path, fabricks workers, native label)
-PAGES = {
-    "flask (Jinja page)": ("tests/apps/flask-factory", "/", 2, "gunicorn -w 2"),
-    "express (ejs page)": ("tests/apps/express-views", "/books", 1, "node"),
-}
+PYTHON_PACKAGES = ["gunicorn", "uvicorn", "flask==3.1.3", "fastapi==0.115.14", "pydantic==1.10.27"]
+
+
+class Page:
+    def __init__(self, name, app, path, workers, native, login=None, environment=None):
+        self.name, self.app, self.path, self.workers, self.native = name, app, path, workers, native
+        # (form path, form fields): log in there first; the session cookie goes with every request.
+        self.login = login
+        # Set on both sides (fabricks: in a copy of the app's Fabrickfile).
+        self.environment = environment or {}
+
+    @property
+    def label(self):
+        return {"gunicorn": f"gunicorn -w {self.workers}", "uvicorn": "uvicorn", "node": "node"}[self.native]
+
+    def fabricks_app(self):
+        """The app fabricks serves: the app itself, or a copy with the environment added."""
+        if not self.environment:
+            return ROOT / self.app
+        copy = WORK / f"fabricks-{self.key}"
+        if not copy.exists():
+            shutil.copytree(ROOT / self.app, copy, ignore=shutil.ignore_patterns(".fabricks", "node_modules"))
+            fabrickfile = copy / "Fabrickfile"
+            text = fabrickfile.read_text()
+            lines = "".join(f'{key} = "{value}"\n' for key, value in self.environment.items())
+            if "[config.environment]" in text:
+                text = text.replace("[config.environment]\n", "[config.environment]\n" + lines)
+            else:
+                text += "\n[config.environment]\n" + lines
+            fabrickfile.write_text(text)
+        return copy
+
+    @property
+    def key(self):
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+
+
+PAGES = [
+    Page("flask-journal: tutorial index (login, SQLite, Jinja)", "bench/apps/flask-journal", "/", 2, "gunicorn",
+         login=("/auth/login", {"name": "reader", "password": "reader-password"})),
+    Page("flask-factory: Jinja page", "tests/apps/flask-factory", "/", 2, "gunicorn"),
+    Page("fastapi-catalog: 50 validated items", "bench/apps/fastapi-catalog", "/products?limit=50", 1, "uvicorn"),
+    Page("express-views: ejs page, production", "tests/apps/express-views", "/books", 1, "node",
+         environment={"NODE_ENV": "production"}),
+    Page("express-views: ejs page, development", "tests/apps/express-views", "/books", 1, "node"),
+]
 CONNECTIONS = [1, 8]
 
+# The Python module each Python app is served as, natively.
+NATIVE_APP = {
+    "bench/apps/flask-journal": "journal:create_app()",
+    "tests/apps/flask-factory": "notes:create_app()",
+    "bench/apps/fastapi-catalog": "main:app",
+}
 
-def native_server(name, port):
-    app, path, _, _ = PAGES[name]
-    native = WORK / f"native-{Path(app).name}"
-    if "flask" in name:
-        venv = WORK / "venv"
-        if not (venv / "bin" / "gunicorn").exists():
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "gunicorn", "flask==3.1.3"], check=True)
+
+def python_venv():
+    venv = WORK / "venv"
+    if not all((venv / "bin" / tool).exists() for tool in ("gunicorn", "uvicorn")):
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *PYTHON_PACKAGES], check=True)
+    return venv
+
+
+def native_server(page, port):
+    native = WORK / f"native-{page.key}"
+    url = f"http://127.0.0.1:{port}{page.login[0] if page.login else page.path}"
+    environment = {**os.environ, **page.environment}
+    if page.native in ("gunicorn", "uvicorn"):
+        venv = python_venv()
         shutil.rmtree(native, ignore_errors=True)
-        shutil.copytree(ROOT / app, native, ignore=shutil.ignore_patterns(".fabricks", "__pycache__"))
-        command = [str(venv / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "notes:create_app()"]
-        return Server(command, f"http://127.0.0.1:{port}{path}", cwd=native)
+        shutil.copytree(ROOT / page.app, native, ignore=shutil.ignore_patterns(".fabricks", "__pycache__"))
+        if page.app == "bench/apps/flask-journal":
+            subprocess.run([str(venv / "bin" / "flask"), "--app", "journal", "init-db"], cwd=native, check=True, capture_output=True)
+        if page.native == "gunicorn":
+            command = [str(venv / "bin" / "gunicorn"), "-w", str(page.workers), "-b", f"127.0.0.1:{port}", NATIVE_APP[page.app]]
+        else:
+            command = [str(venv / "bin" / "uvicorn"), "--port", str(port), "--log-level", "warning", NATIVE_APP[page.app]]
+        return Server(command, url, env=environment, cwd=native)
     if not (native / "node_modules").exists():
-        shutil.copytree(ROOT / app, native, ignore=shutil.ignore_patterns(".fabricks", "node_modules"), dirs_exist_ok=True)
+        shutil.copytree(ROOT / page.app, native, ignore=shutil.ignore_patterns(".fabricks", "node_modules"), dirs_exist_ok=True)
         subprocess.run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error"], cwd=native, check=True)
     command = ["node", "-e", f"require('./server.js').listen({port})"]
-    return Server(command, f"http://127.0.0.1:{port}{path}", cwd=native)
+    return Server(command, url, env=environment, cwd=native)
 
 
-def fabricks_server(name, port):
-    app, path, workers, _ = PAGES[name]
-    command = [str(BINARY), "up", str(ROOT / app), "--listen", f"127.0.0.1:{port}", "--workers", str(workers), "-q", "--no-request-log"]
-    return Server(command, f"http://127.0.0.1:{port}{path}")
+def fabricks_server(page, port):
+    app = page.fabricks_app()
+    if page.app == "bench/apps/flask-journal":
+        subprocess.run([BINARY, "exec", app, "-q", "--", "flask", "--app", "journal", "init-db"], check=True, capture_output=True)
+    command = [str(BINARY), "up", str(app), "--listen", f"127.0.0.1:{port}", "--workers", str(page.workers), "-q", "--no-request-log"]
+    return Server(command, f"http://127.0.0.1:{port}{page.login[0] if page.login else page.path}")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def session_cookie(page, port):
+    """Log in through the page's form; the Cookie header that says so."""
+    if not page.login:
+        return []
+    form_path, fields = page.login
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{form_path}", data=urllib.parse.urlencode(fields).encode())
+    try:
+        response = opener.open(request)
+    except urllib.error.HTTPError as redirect:
+        response = redirect
+    cookie = response.headers.get("Set-Cookie", "")
+    if response.status != 302 or not cookie:
+        sys.exit(f"{page.name}: logging in answered {response.status} without a session cookie")
+    return [f"Cookie: {cookie.split(';')[0]}"]
+
+
+def check_page(page, port, headers):
+    """The page answers 200 with a body before it is measured (not a redirect to the login)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{page.path}", headers=dict(h.split(": ", 1) for h in headers))
+    with urllib.request.build_opener(NoRedirect).open(request) as response:
+        if response.status != 200 or not response.read():
+            sys.exit(f"{page.name}: {page.path} answered {response.status}")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--pages", help="comma-separated words: measure only pages whose name has one of them")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    for app, _, _, _ in PAGES.values():
-        subprocess.run([BINARY, "build", ROOT / app, "-q"], check=True)
+    pages = [p for p in PAGES if not args.pages or any(word in p.name for word in args.pages.split(","))]
+    for page in pages:
+        subprocess.run([BINARY, "build", page.fabricks_app(), "-q"], check=True)
     results = {}
     for _ in range(args.rounds):
-        for name, (_, path, _, _) in PAGES.items():
+        for page in pages:
             for side, start in (("native", native_server), ("fabricks", fabricks_server)):
                 port = free_port()
-                server = start(name, port)
+                server = start(page, port)
                 try:
+                    headers = session_cookie(page, port)
+                    check_page(page, port, headers)
                     for connections in CONNECTIONS:
-                        rate = wrk_rate(f"http://127.0.0.1:{port}{path}", args.seconds, connections)
-                        results.setdefault((name, connections, side), []).append(rate)
+                        rate = wrk_rate(f"http://127.0.0.1:{port}{page.path}", args.seconds, connections, headers=headers)
+                        results.setdefault((page.name, connections, side), []).append(rate)
+                        print(f"  {page.name} {side} c={connections}: {rate:.0f} req/s", file=sys.stderr, flush=True)
                 finally:
                     server.stop()
     print(f"{args.rounds} rounds, wrk {args.seconds} s per row, the same worker processes on both sides, alternating.\n")
     print("| page | native server | conns | native req/s | fabricks req/s | fabricks / native | range native / fabricks |")
     print("|---|---|---|---|---|---|---|")
-    for name, (_, _, _, label) in PAGES.items():
+    for page in pages:
         for count in CONNECTIONS:
-            n, f = results[(name, count, "native")], results[(name, count, "fabricks")]
-            print(f"| {name} | {label} | {count} | {statistics.median(n):.0f} | {statistics.median(f):.0f} | "
+            n, f = results[(page.name, count, "native")], results[(page.name, count, "fabricks")]
+            print(f"| {page.name} | {page.label} | {count} | {statistics.median(n):.0f} | {statistics.median(f):.0f} | "
                   f"{statistics.median(f) / statistics.median(n):.2f}x | {min(n):.0f}-{max(n):.0f} / {min(f):.0f}-{max(f):.0f} |")
 
 

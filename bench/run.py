@@ -83,10 +83,13 @@ def wrk(url, connections, seconds):
     return {"rps": rps, "p50": latency(50), "p99": latency(99), "non2xx": int(errors.group(1)) if errors else 0}
 
 
-def wrk_rate(url, seconds, connections, method="GET", form=None):
-    """Requests per second for `url` (`form`: a urlencoded body to POST); a
-    failed response stops the run."""
+def wrk_rate(url, seconds, connections, method="GET", form=None, headers=()):
+    """Requests per second for `url` (`form`: a urlencoded body to POST;
+    `headers`: "Name: value" lines sent with each request); a failed
+    response stops the run."""
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s"]
+    for header in headers:
+        command += ["-H", header]
     if method != "GET":
         script = WORK / f"wrk-{method.lower()}.lua"
         script.write_text(

@@ -29,6 +29,14 @@ print("exhausted:", cur.fetchone())
 conn.row_factory = sqlite3.Row
 row = conn.execute("SELECT name, score AS Points FROM api_check WHERE name = ?", ("ann",)).fetchone()
 print("row:", row["name"], row["points"], row[1], tuple(row), row.keys(), len(row))
+print("row keys in any case:", row["NAME"], row["Points"], row["POINTS"])
+try:
+    row["nope"]
+except IndexError as error:
+    print("IndexError:", error)
+cur = conn.cursor()
+twice = [cur.execute(sql).fetchone() for sql in ("SELECT 1 AS a, 2 AS A", "SELECT 3 AS b, 4 AS a")]
+print("same cursor, new columns:", [(r["a"], r.keys()) for r in twice])
 print("colnames:", conn.execute('SELECT born AS "b [date]" FROM api_check WHERE name = \'ann\'').fetchone()[0] is not None)
 conn.row_factory = None
 print("update rowcount:", conn.execute("UPDATE api_check SET score = score + 1 WHERE score IS NOT NULL").rowcount)

@@ -212,21 +212,24 @@ def _split_script(script):
 class Row:
     """A result row: a tuple that also maps column names (case-insensitive)."""
 
-    __slots__ = ("_description", "_values")
+    __slots__ = ("_description", "_values", "_index")
 
     def __init__(self, cursor, values):
         self._description = cursor.description
         self._values = tuple(values)
+        self._index = _column_index(cursor)
 
     def keys(self):
         return [column[0] for column in self._description]
 
     def __getitem__(self, key):
         if isinstance(key, str):
-            for index, column in enumerate(self._description):
-                if column[0].lower() == key.lower():
-                    return self._values[index]
-            raise IndexError("No item with that key")
+            position = self._index.get(key)
+            if position is None:
+                position = self._index.get(key.lower())
+                if position is None:
+                    raise IndexError("No item with that key")
+            return self._values[position]
         return self._values[key]
 
     def __len__(self):
@@ -243,6 +246,20 @@ class Row:
 
     def __repr__(self):
         return f"<sqlite3.Row object at {id(self):#x}>"
+
+
+def _column_index(cursor):
+    """{lower-cased column name: its first position} for the cursor's
+    current result, made once for all of its rows."""
+    description = cursor.description
+    made = cursor.__dict__.get("_column_index")
+    if made is not None and made[0] is description:
+        return made[1]
+    index = {}
+    for position, column in enumerate(description or ()):
+        index.setdefault(column[0].lower(), position)
+    cursor._column_index = (description, index)
+    return index
 
 
 class Cursor:
