@@ -84,6 +84,30 @@ print("savepoint:", auto.in_transaction)
 auto.execute("COMMIT")
 print("after COMMIT:", auto.in_transaction, auto.execute("SELECT count(*) FROM api_check WHERE name = 'sp'").fetchone())
 auto.close()
+# Foreign keys: not enforced by default (Flask's tutorial drops a referenced
+# table first in its init-db), enforced once the app turns them on.
+keys = sqlite3.connect(sys.argv[1])
+keys.executescript("""
+    DROP TABLE IF EXISTS fk_child;
+    DROP TABLE IF EXISTS fk_parent;
+    CREATE TABLE fk_parent (id INTEGER PRIMARY KEY);
+    CREATE TABLE fk_child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES fk_parent (id));
+    INSERT INTO fk_parent (id) VALUES (1);
+    INSERT INTO fk_child (parent_id) VALUES (1);
+""")
+keys.execute("INSERT INTO fk_child (parent_id) VALUES (2)")
+keys.commit()
+keys.executescript("DROP TABLE IF EXISTS fk_parent; CREATE TABLE fk_parent (id INTEGER PRIMARY KEY);")
+print("foreign keys off:", keys.execute("SELECT count(*) FROM fk_child").fetchone())
+keys.close()
+keys = sqlite3.connect(sys.argv[1])
+keys.execute("PRAGMA foreign_keys = ON")
+try:
+    keys.execute("INSERT INTO fk_child (parent_id) VALUES (3)")
+except sqlite3.IntegrityError as error:
+    print("foreign keys on:", error)
+keys.rollback()
+keys.close()
 memory = sqlite3.connect(":memory:")
 print("memory:", memory.execute("SELECT count(*) FROM sqlite_master").fetchone())
 print("total_changes > 0:", conn.total_changes > 0)

@@ -14,7 +14,10 @@ an implicit BEGIN before INSERT, UPDATE, DELETE and REPLACE unless
 context manager; qmark and named parameters; `Row`; adapters and
 converters (`PARSE_COLNAMES`; `PARSE_DECLTYPES` finds declared types in
 the schema for columns of a single table); the exception hierarchy.
-Functions registered with `create_function` and friends cannot run inside
+Foreign keys are not enforced unless the app turns them on (`PRAGMA
+foreign_keys = ON`), as in CPython's: Spin's SQLite enforces them by
+default, so a connection that is about to write says so first (Flask's
+tutorial drops a referenced table in its `init-db`). Functions registered with `create_function` and friends cannot run inside
 the host's SQLite: a statement that calls one fails naming it."""
 
 import datetime
@@ -93,6 +96,8 @@ def enable_callback_tracebacks(flag):
 
 _INT64 = (-(2**63), 2**63 - 1)
 _DML = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(insert|update|delete|replace)\b", re.I | re.S)
+# Statements that never write: they need no word about foreign keys first.
+_READ_ONLY = frozenset(["SELECT", "VALUES", "EXPLAIN", "PRAGMA"])
 _KEYWORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(\w+)(?:\s+(\w+))?", re.S)
 
 
@@ -402,6 +407,9 @@ class Connection:
         self._decltypes = None
         self._last_changes = 0
         self._closed = False
+        # Whether the host connection was told CPython's default about
+        # foreign keys (or the app set them itself).
+        self._foreign_keys_set = False
         for name in ("Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
                      "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError"):
             setattr(self, name, globals()[name])
@@ -413,12 +421,30 @@ class Connection:
             raise ProgrammingError("Cannot operate on a closed database.")
 
     def _statement(self, sql, values=()):
+        if not self._foreign_keys_set and not self.in_transaction:
+            self._foreign_keys_as_cpython(sql)
         try:
             result = self._spin.execute(sql, list(values))
         except Err as error:
             raise self._error(error.value) from None
         self._track(sql)
         return result
+
+    def _foreign_keys_as_cpython(self, sql):
+        """Before the first statement that may write (outside a transaction,
+        where the pragma is a no-op): foreign keys off, as CPython's sqlite3
+        opens connections, unless the app sets them itself."""
+        match = _KEYWORD.match(sql)
+        word = match.group(1).upper() if match else ""
+        if word == "PRAGMA" and "foreign_keys" in sql.lower():
+            self._foreign_keys_set = True
+        if word in _READ_ONLY:
+            return
+        self._foreign_keys_set = True
+        try:
+            self._spin.execute("PRAGMA foreign_keys = OFF", [])
+        except Err:
+            pass  # the statement itself will say what is wrong
 
     def _error(self, error):
         if not isinstance(error, _spin.Error_Io):

@@ -1,6 +1,5 @@
--- Entries first: Spin's SQLite enforces foreign keys (CPython's sqlite3 does not by default).
-DROP TABLE IF EXISTS entry;
 DROP TABLE IF EXISTS reader;
+DROP TABLE IF EXISTS entry;
 
 CREATE TABLE reader (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
