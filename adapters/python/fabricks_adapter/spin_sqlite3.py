@@ -17,8 +17,9 @@ the schema for columns of a single table); the exception hierarchy.
 Foreign keys are not enforced unless the app turns them on (`PRAGMA
 foreign_keys = ON`), as in CPython's: Spin's SQLite enforces them by
 default, so a connection that is about to write says so first (Flask's
-tutorial drops a referenced table in its `init-db`). Functions registered with `create_function` and friends cannot run inside
-the host's SQLite: a statement that calls one fails naming it."""
+tutorial drops a referenced table in its `init-db`). Functions registered
+with `create_function` and friends cannot run inside the host's SQLite: a
+statement that calls one fails naming it."""
 
 import datetime
 import re
