@@ -33,14 +33,15 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BINARY, ROOT, WORK, Server, free_port, wrk_rate  # noqa: E402
-
-PYTHON_PACKAGES = ["gunicorn", "uvicorn", "flask==3.1.3", "fastapi==0.115.14", "pydantic==1.10.27"]
-
+from run import BINARY, ROOT, WORK, Server, free_port, python_venv, wrk_rate  # noqa: E402
 
 class Page:
-    def __init__(self, name, app, path, workers, native, login=None, environment=None):
+    def __init__(self, name, app, path, workers, native, native_app=None, init=None, login=None, environment=None):
         self.name, self.app, self.path, self.workers, self.native = name, app, path, workers, native
+        # The Python module:object the native server runs.
+        self.native_app = native_app
+        # The app's own command that makes its database, run on each side before serving.
+        self.init = init
         # (form path, form fields): log in there first; the session cookie goes with every request.
         self.login = login
         # Set on both sides (fabricks: in a copy of the app's Fabrickfile).
@@ -74,29 +75,16 @@ class Page:
 
 PAGES = [
     Page("flask-journal: tutorial index (login, SQLite, Jinja)", "bench/apps/flask-journal", "/", 2, "gunicorn",
+         native_app="journal:create_app()", init=["flask", "--app", "journal", "init-db"],
          login=("/auth/login", {"name": "reader", "password": "reader-password"})),
-    Page("flask-factory: Jinja page", "tests/apps/flask-factory", "/", 2, "gunicorn"),
-    Page("fastapi-catalog: 50 validated items", "bench/apps/fastapi-catalog", "/products?limit=50", 1, "uvicorn"),
+    Page("flask-factory: Jinja page", "tests/apps/flask-factory", "/", 2, "gunicorn", native_app="notes:create_app()"),
+    Page("fastapi-catalog: 50 validated items", "bench/apps/fastapi-catalog", "/products?limit=50", 1, "uvicorn",
+         native_app="main:app"),
     Page("express-views: ejs page, production", "tests/apps/express-views", "/books", 1, "node",
          environment={"NODE_ENV": "production"}),
     Page("express-views: ejs page, development", "tests/apps/express-views", "/books", 1, "node"),
 ]
 CONNECTIONS = [1, 8]
-
-# The Python module each Python app is served as, natively.
-NATIVE_APP = {
-    "bench/apps/flask-journal": "journal:create_app()",
-    "tests/apps/flask-factory": "notes:create_app()",
-    "bench/apps/fastapi-catalog": "main:app",
-}
-
-
-def python_venv():
-    venv = WORK / "venv"
-    if not all((venv / "bin" / tool).exists() for tool in ("gunicorn", "uvicorn")):
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *PYTHON_PACKAGES], check=True)
-    return venv
 
 
 def native_server(page, port):
@@ -107,12 +95,12 @@ def native_server(page, port):
         venv = python_venv()
         shutil.rmtree(native, ignore_errors=True)
         shutil.copytree(ROOT / page.app, native, ignore=shutil.ignore_patterns(".fabricks", "__pycache__"))
-        if page.app == "bench/apps/flask-journal":
-            subprocess.run([str(venv / "bin" / "flask"), "--app", "journal", "init-db"], cwd=native, check=True, capture_output=True)
+        if page.init:
+            subprocess.run([str(venv / "bin" / page.init[0]), *page.init[1:]], cwd=native, check=True, capture_output=True)
         if page.native == "gunicorn":
-            command = [str(venv / "bin" / "gunicorn"), "-w", str(page.workers), "-b", f"127.0.0.1:{port}", NATIVE_APP[page.app]]
+            command = [str(venv / "bin" / "gunicorn"), "-w", str(page.workers), "-b", f"127.0.0.1:{port}", page.native_app]
         else:
-            command = [str(venv / "bin" / "uvicorn"), "--port", str(port), "--log-level", "warning", NATIVE_APP[page.app]]
+            command = [str(venv / "bin" / "uvicorn"), "--port", str(port), "--log-level", "warning", page.native_app]
         return Server(command, url, env=environment, cwd=native)
     if not (native / "node_modules").exists():
         shutil.copytree(ROOT / page.app, native, ignore=shutil.ignore_patterns(".fabricks", "node_modules"), dirs_exist_ok=True)
@@ -123,8 +111,8 @@ def native_server(page, port):
 
 def fabricks_server(page, port):
     app = page.fabricks_app()
-    if page.app == "bench/apps/flask-journal":
-        subprocess.run([BINARY, "exec", app, "-q", "--", "flask", "--app", "journal", "init-db"], check=True, capture_output=True)
+    if page.init:
+        subprocess.run([BINARY, "exec", app, "-q", "--", *page.init], check=True, capture_output=True)
     command = [str(BINARY), "up", str(app), "--listen", f"127.0.0.1:{port}", "--workers", str(page.workers), "-q", "--no-request-log"]
     return Server(command, f"http://127.0.0.1:{port}{page.login[0] if page.login else page.path}")
 

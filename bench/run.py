@@ -133,12 +133,22 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def native_command(kind, example, port):
+# What every benchmark's native Python side runs on: one venv, made once.
+NATIVE_PYTHON_PACKAGES = ["gunicorn", "uvicorn", "flask==3.1.3", "fastapi==0.115.14", "pydantic==1.10.27",
+                          "python-multipart==0.0.20"]
+
+
+def python_venv():
+    """The venv the native Python servers run from (made on first use)."""
     venv = WORK / "venv"
-    if kind in ("gunicorn", "uvicorn") and not (venv / "bin" / "python").exists():
+    if not all((venv / "bin" / tool).exists() for tool in ("gunicorn", "uvicorn", "flask")):
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "gunicorn", "uvicorn", "flask==3.1.3",
-                        "fastapi==0.115.14", "pydantic==1.10.27", "python-multipart==0.0.20"], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *NATIVE_PYTHON_PACKAGES], check=True)
+    return venv
+
+
+def native_command(kind, example, port):
+    venv = python_venv() if kind in ("gunicorn", "uvicorn") else None
     app_dir = ROOT / example
     if kind == "gunicorn":
         return [str(venv / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "main:app"], app_dir, {}

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BINARY, ROOT, WORK, Server, free_port, print_side_by_side, wrk_rate  # noqa: E402
+from run import BINARY, ROOT, WORK, Server, free_port, print_side_by_side, python_venv, wrk_rate  # noqa: E402
 
 APP = ROOT / "tests" / "apps" / "flask-sqlite"
 ROUTES = {"read": ("GET", "/entries/1"), "write": ("POST", "/entries")}
@@ -23,10 +23,7 @@ CONNECTIONS = [1, 8]
 
 
 def native_server(port):
-    venv = WORK / "venv"
-    if not (venv / "bin" / "gunicorn").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "gunicorn", "flask==3.1.2"], check=True)
+    venv = python_venv()
     native = WORK / "native-flask-sqlite"
     shutil.rmtree(native, ignore_errors=True)
     shutil.copytree(APP, native, ignore=shutil.ignore_patterns(".fabricks", ".spin", "__pycache__"))
