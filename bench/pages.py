@@ -9,6 +9,12 @@ alternating:
   `gunicorn -w 2` on CPython's sqlite3; each side's database made by the
   app's own `init-db` command, and each side logged in through its form.
 - flask-factory (tests/apps): a Jinja page without a database.
+- django-admin (tests/apps) `/admin/shop/product/`: the admin's list of 40
+  products, logged in as a superuser (the session read from SQLite on each
+  request, the user, a count and the page of rows), DEBUG off; `up
+  --workers 2` on Spin's SQLite against `gunicorn -w 2` on CPython's
+  sqlite3, each side's database made by `manage.py migrate` and a `shell`
+  script.
 - fastapi-catalog (bench/apps): 50 products validated against a Pydantic
   response model; `up --workers 1` against one uvicorn process.
 - express-views (tests/apps) `/books`: an ejs view with a partial, data
@@ -40,11 +46,13 @@ class Page:
         self.name, self.app, self.path, self.workers, self.native = name, app, path, workers, native
         # The Python module:object the native server runs.
         self.native_app = native_app
-        # The app's own command that makes its database, run on each side before serving.
-        self.init = init
-        # (form path, form fields): log in there first; the session cookie goes with every request.
+        # The app's own commands that make its database, run on each side before serving.
+        self.init = init or []
+        # (form path, form fields): log in there first (with the form's CSRF
+        # token, if it has one); the cookies go with every request.
         self.login = login
-        # Set on both sides (fabricks: in a copy of the app's Fabrickfile).
+        # Set on both sides (fabricks: in a copy of the app's Fabrickfile,
+        # in place of the app's own value).
         self.environment = environment or {}
 
     @property
@@ -60,6 +68,8 @@ class Page:
             shutil.copytree(ROOT / self.app, copy, ignore=shutil.ignore_patterns(".fabricks", "node_modules"))
             fabrickfile = copy / "Fabrickfile"
             text = fabrickfile.read_text()
+            for key in self.environment:
+                text = re.sub(rf"(?m)^{re.escape(key)} *=.*\n", "", text)
             lines = "".join(f'{key} = "{value}"\n' for key, value in self.environment.items())
             if "[config.environment]" in text:
                 text = text.replace("[config.environment]\n", "[config.environment]\n" + lines)
@@ -73,11 +83,26 @@ class Page:
         return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
 
 
+# The django-admin page's data: a superuser to log in as, 40 products.
+DJANGO_SEED = """
+from django.contrib.auth.models import User
+from shop.models import Product
+User.objects.filter(username="reader").delete()
+User.objects.create_superuser("reader", "reader@example.com", "reader-password")
+Product.objects.all().delete()
+Product.objects.bulk_create(Product(name=f"Product {i}", price=f"{i}.99") for i in range(1, 41))
+"""
+
 PAGES = [
     Page("flask-journal: tutorial index (login, SQLite, Jinja)", "bench/apps/flask-journal", "/", 2, "gunicorn",
-         native_app="journal:create_app()", init=["flask", "--app", "journal", "init-db"],
+         native_app="journal:create_app()", init=[["flask", "--app", "journal", "init-db"]],
          login=("/auth/login", {"name": "reader", "password": "reader-password"})),
     Page("flask-factory: Jinja page", "tests/apps/flask-factory", "/", 2, "gunicorn", native_app="notes:create_app()"),
+    Page("django-admin: product list (login, SQLite, ORM)", "tests/apps/django-admin", "/admin/shop/product/", 2,
+         "gunicorn", native_app="shopsite.wsgi:application",
+         init=[["python", "manage.py", "migrate", "--noinput"], ["python", "manage.py", "shell", "-c", DJANGO_SEED]],
+         login=("/admin/login/", {"username": "reader", "password": "reader-password", "next": "/admin/"}),
+         environment={"DJANGO_DEBUG": "0"}),
     Page("fastapi-catalog: 50 validated items", "bench/apps/fastapi-catalog", "/products?limit=50", 1, "uvicorn",
          native_app="main:app"),
     Page("express-views: ejs page, production", "tests/apps/express-views", "/books", 1, "node",
@@ -94,9 +119,11 @@ def native_server(page, port):
     if page.native in ("gunicorn", "uvicorn"):
         venv = python_venv()
         shutil.rmtree(native, ignore_errors=True)
-        shutil.copytree(ROOT / page.app, native, ignore=shutil.ignore_patterns(".fabricks", "__pycache__"))
-        if page.init:
-            subprocess.run([str(venv / "bin" / page.init[0]), *page.init[1:]], cwd=native, check=True, capture_output=True)
+        shutil.copytree(ROOT / page.app, native,
+                        ignore=shutil.ignore_patterns(".fabricks", "__pycache__", ".spin", "staticfiles", "*.sqlite3"))
+        for command in page.init:
+            subprocess.run([str(venv / "bin" / command[0]), *command[1:]], cwd=native, env=environment, check=True,
+                           capture_output=True)
         if page.native == "gunicorn":
             command = [str(venv / "bin" / "gunicorn"), "-w", str(page.workers), "-b", f"127.0.0.1:{port}", page.native_app]
         else:
@@ -111,8 +138,8 @@ def native_server(page, port):
 
 def fabricks_server(page, port):
     app = page.fabricks_app()
-    if page.init:
-        subprocess.run([BINARY, "exec", app, "-q", "--", *page.init], check=True, capture_output=True)
+    for command in page.init:
+        subprocess.run([BINARY, "exec", app, "-q", "--", *command], check=True, capture_output=True)
     command = [str(BINARY), "up", str(app), "--listen", f"127.0.0.1:{port}", "--workers", str(page.workers), "-q", "--no-request-log"]
     return Server(command, f"http://127.0.0.1:{port}{page.login[0] if page.login else page.path}")
 
@@ -123,20 +150,37 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def session_cookie(page, port):
-    """Log in through the page's form; the Cookie header that says so."""
+    """Log in through the page's form (Django's carries a CSRF token, in the
+    form and in a cookie); the Cookie header that says so."""
     if not page.login:
         return []
     form_path, fields = page.login
+    url = f"http://127.0.0.1:{port}{form_path}"
     opener = urllib.request.build_opener(NoRedirect)
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{form_path}", data=urllib.parse.urlencode(fields).encode())
+    cookies = {}
+
+    def keep(response):
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, value = header.split(";")[0].partition("=")
+            cookies[name] = value
+
+    with opener.open(url) as form:
+        keep(form)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.read().decode())
+    if token:
+        fields = {**fields, "csrfmiddlewaretoken": token.group(1)}
+    cookie_header = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(),
+                                     headers={"Cookie": cookie_header} if cookies else {})
     try:
         response = opener.open(request)
     except urllib.error.HTTPError as redirect:
         response = redirect
-    cookie = response.headers.get("Set-Cookie", "")
-    if response.status != 302 or not cookie:
+    before = dict(cookies)
+    keep(response)
+    if response.status != 302 or cookies == before:
         sys.exit(f"{page.name}: logging in answered {response.status} without a session cookie")
-    return [f"Cookie: {cookie.split(';')[0]}"]
+    return ["Cookie: " + "; ".join(f"{name}={value}" for name, value in cookies.items())]
 
 
 def check_page(page, port, headers):

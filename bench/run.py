@@ -135,13 +135,13 @@ class Server:
 
 # What every benchmark's native Python side runs on: one venv, made once.
 NATIVE_PYTHON_PACKAGES = ["gunicorn", "uvicorn", "flask==3.1.3", "fastapi==0.115.14", "pydantic==1.10.27",
-                          "python-multipart==0.0.20"]
+                          "python-multipart==0.0.20", "django==5.2.19", "whitenoise==6.11.0"]
 
 
 def python_venv():
     """The venv the native Python servers run from (made on first use)."""
     venv = WORK / "venv"
-    if not all((venv / "bin" / tool).exists() for tool in ("gunicorn", "uvicorn", "flask")):
+    if not all((venv / "bin" / tool).exists() for tool in ("gunicorn", "uvicorn", "flask", "django-admin")):
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *NATIVE_PYTHON_PACKAGES], check=True)
     return venv

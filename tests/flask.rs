@@ -428,6 +428,22 @@ fn max_instance_reuse_count_1_gives_a_fresh_instance_per_request() {
     for _ in 0..10 {
         assert_eq!(server.get("/counter").text(), "1");
     }
+    // Writes all over the heap (every module object) and past its end: the
+    // pooling allocator copies each written page back from the snapshot or
+    // unmaps it (the vendored wasmtime's pagemap scan, which also covers
+    // pages past the first scan's end).
+    for _ in 0..5 {
+        let marks = server.get("/mark-everything").json();
+        assert_eq!(marks["marked_before"], 0, "{marks}");
+        assert_eq!(marks["grown_before"], 0, "{marks}");
+        assert!(marks["modules"].as_u64().unwrap() > 100, "{marks}");
+    }
+    // A reused instance does see what its earlier request did.
+    let reused = Server::start(&repo_path("tests/apps/flask-probe"), &["--workers", "1"]);
+    reused.get("/mark-everything");
+    let marks = reused.get("/mark-everything").json();
+    assert!(marks["marked_before"].as_u64().unwrap() > 100, "{marks}");
+    assert_eq!(marks["grown_before"], 1, "{marks}");
 }
 
 #[test]

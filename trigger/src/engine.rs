@@ -102,10 +102,11 @@ fn pooling_config(instances: u32) -> PoolingAllocationConfig {
         // When an instance is dropped, its slot's memory goes back to the
         // snapshot: with Linux's PAGEMAP_SCAN, the pages the guest wrote are
         // copied back from the image and stay mapped, instead of being
-        // unmapped and faulted in again by the next instance. (Wasmtime 48
-        // scans at most 32 runs of written pages and unmaps the rest; a
-        // CPython request writes more runs than that, so Flask with a fresh
-        // instance per request gains ~1.1x, not more: see BENCHMARKS.md.)
+        // unmapped and faulted in again by the next instance. The scan is
+        // the vendored wasmtime's (vendor/wasmtime/FABRICKS.md): wasmtime 48
+        // unmapped whatever its first scan did not reach, most of a CPython
+        // memory; continued to the end, Flask with a fresh instance per
+        // request serves ~3x the requests (see BENCHMARKS.md).
         .linear_memory_keep_resident(64 << 20)
         .table_keep_resident(1 << 20)
         .pagemap_scan(wasmtime::Enabled::Auto);

@@ -117,6 +117,27 @@ def counter():
     return str(SERVED["count"])
 
 
+@app.route("/mark-everything")
+def mark_everything():
+    """How many of the interpreter's modules a request before this one
+    marked, then mark them all and grow the heap by 32 MiB of written
+    pages: writes spread over the whole snapshot heap and beyond it, which
+    a fresh instance must see none of."""
+    import sys
+
+    modules = list(sys.modules.values())
+    marked = sum(1 for module in modules if getattr(module, "_probe_marked", False))
+    for module in modules:
+        try:
+            module._probe_marked = True
+        except (AttributeError, TypeError):
+            pass
+    MARKS.append([bytearray(b"x" * (1 << 20)) for _ in range(32)])
+    return {"marked_before": marked, "grown_before": len(MARKS) - 1, "modules": len(modules)}
+
+
+MARKS = []
+
 INSTANCE = {}
 
 
