@@ -422,21 +422,22 @@ class Connection:
             raise ProgrammingError("Cannot operate on a closed database.")
 
     def _statement(self, sql, values=()):
+        # The statement's first two words, upper-cased ("" when missing).
+        match = _KEYWORD.match(sql)
+        word, second = (match.group(1).upper(), (match.group(2) or "").upper()) if match else ("", "")
         if not self._foreign_keys_set and not self.in_transaction:
-            self._foreign_keys_as_cpython(sql)
+            self._foreign_keys_as_cpython(sql, word)
         try:
             result = self._spin.execute(sql, list(values))
         except Err as error:
             raise self._error(error.value) from None
-        self._track(sql)
+        self._track(word, second)
         return result
 
-    def _foreign_keys_as_cpython(self, sql):
+    def _foreign_keys_as_cpython(self, sql, word):
         """Before the first statement that may write (outside a transaction,
         where the pragma is a no-op): foreign keys off, as CPython's sqlite3
         opens connections, unless the app sets them itself."""
-        match = _KEYWORD.match(sql)
-        word = match.group(1).upper() if match else ""
         if word == "PRAGMA" and "foreign_keys" in sql.lower():
             self._foreign_keys_set = True
         if word in _READ_ONLY:
@@ -464,12 +465,8 @@ class Connection:
             return DataError(message)
         return OperationalError(message)
 
-    def _track(self, sql):
-        match = _KEYWORD.match(sql)
-        if not match:
-            return
-        word = match.group(1).upper()
-        second = (match.group(2) or "").upper()
+    def _track(self, word, second):
+        """Follow the transaction state a statement that ran left behind."""
         if word == "BEGIN":
             self.in_transaction = True
         elif word in ("COMMIT", "END") or (word == "ROLLBACK" and second != "TO"):
