@@ -28,6 +28,7 @@ Prints a Markdown table for BENCHMARKS.md. Not a test: numbers only.
 """
 
 import argparse
+import http.cookiejar
 import os
 import re
 import shutil
@@ -156,31 +157,20 @@ def session_cookie(page, port):
         return []
     form_path, fields = page.login
     url = f"http://127.0.0.1:{port}{form_path}"
-    opener = urllib.request.build_opener(NoRedirect)
-    cookies = {}
-
-    def keep(response):
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, value = header.split(";")[0].partition("=")
-            cookies[name] = value
-
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(jar))
     with opener.open(url) as form:
-        keep(form)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.read().decode())
     if token:
         fields = {**fields, "csrfmiddlewaretoken": token.group(1)}
-    cookie_header = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(),
-                                     headers={"Cookie": cookie_header} if cookies else {})
+    before = {(cookie.name, cookie.value) for cookie in jar}
     try:
-        response = opener.open(request)
+        response = opener.open(url, data=urllib.parse.urlencode(fields).encode())
     except urllib.error.HTTPError as redirect:
         response = redirect
-    before = dict(cookies)
-    keep(response)
-    if response.status != 302 or cookies == before:
+    if response.status != 302 or {(cookie.name, cookie.value) for cookie in jar} == before:
         sys.exit(f"{page.name}: logging in answered {response.status} without a session cookie")
-    return ["Cookie: " + "; ".join(f"{name}={value}" for name, value in cookies.items())]
+    return ["Cookie: " + "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)]
 
 
 def check_page(page, port, headers):
