@@ -405,7 +405,9 @@ impl Drop for StoreCode {
 /// code pointers, ready to call.
 pub struct ModuleWithCode<'a> {
     module: &'a Module,
-    store_code: &'a StoreCode,
+    // fabricks: the text section itself, so that it can also come from the
+    // engine's copy of the code (see `for_funcrefs`).
+    text: &'a [u8],
 }
 
 impl<'a> ModuleWithCode<'a> {
@@ -416,11 +418,27 @@ impl<'a> ModuleWithCode<'a> {
         module: &'a Module,
     ) -> Option<ModuleWithCode<'a>> {
         let store_code = registry.store_code(module.engine_code())?;
-        Some(ModuleWithCode { module, store_code })
+        Some(ModuleWithCode { module, text: store_code.text() })
+    }
+
+    /// fabricks: like `in_store`, for making funcrefs, which a new instance
+    /// does for thousands of functions (its tables' element segments). A
+    /// store runs a private copy of the code only with guest debugging on;
+    /// otherwise its `StoreCode` shares the engine's `CodeMemory`, so the
+    /// text is the module's own and the store's registry (two B-tree
+    /// lookups per funcref) need not be asked.
+    pub(crate) fn for_funcrefs(
+        registry: &'a ModuleRegistry,
+        module: &'a Module,
+    ) -> Option<ModuleWithCode<'a>> {
+        if module.engine().tunables().debug_guest {
+            return Self::in_store(registry, module);
+        }
+        Some(ModuleWithCode { module, text: module.engine_code().text() })
     }
 
     pub(crate) fn from_raw(module: &'a Module, store_code: &'a StoreCode) -> ModuleWithCode<'a> {
-        ModuleWithCode { module, store_code }
+        ModuleWithCode { module, text: store_code.text() }
     }
 
     /// Provide the Module wrapped in this tuple.
@@ -433,6 +451,6 @@ impl<'a> ModuleWithCode<'a> {
     #[inline]
     pub fn function(&self, key: FuncKey) -> &[u8] {
         let range = self.module.compiled_module().function_range(key);
-        &self.store_code.text()[range]
+        &self.text[range]
     }
 }

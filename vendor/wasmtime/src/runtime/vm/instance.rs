@@ -960,7 +960,7 @@ impl Instance {
         // it's better for instantiation performance if we don't have to track
         // "is-initialized" state at all!
 
-        let module_with_code = ModuleWithCode::in_store(
+        let module_with_code = ModuleWithCode::for_funcrefs(
             registry,
             self.runtime_module()
                 .expect("funcref impossible in fake module"),

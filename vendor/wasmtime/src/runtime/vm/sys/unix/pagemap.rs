@@ -318,11 +318,13 @@ pub unsafe fn reset_with_pagemap(
             Ok(result) => result,
 
             // If the first ioctl fails for whatever reason, we at least
-            // tried, so fall back to the default behavior.
+            // tried, so fall back to the default behavior. (Only the first
+            // scan starts at `ptr`: a later one starts at an earlier scan's
+            // `walk_end`.)
             //
             // SAFETY: the safety requirement of
             // `pagemap_disabled::reset_with_pagemap` is the same as this function.
-            Err(err) if bytes_resident == 0 && scan_start == ptr.cast_const() => unsafe {
+            Err(err) if scan_start == ptr.cast_const() => unsafe {
                 log::warn!("failed pagemap scan {err}");
                 return crate::runtime::vm::pagemap_disabled::reset_with_pagemap(
                     None,
