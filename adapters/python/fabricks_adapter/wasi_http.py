@@ -66,26 +66,37 @@ class Request:
         target = incoming.path_with_query() or "/"
         self.raw_path, _, self.query_string = target.partition("?")
         with incoming.headers() as fields:
-            self.headers = [(name.lower(), value) for name, value in fields.entries()]
-        if self.authority and self.header("host") is None:
+            entries = fields.entries()
+        # One pass over the headers (this runs for every request): the
+        # client's, names lower-cased, in order; and Spin's `spin-*` headers
+        # apart. Those are the host's word to the adapter, not the client's:
+        # the app does not see them among its headers (a header model that
+        # forbids extra fields would refuse every request). What they say
+        # reaches it as SCRIPT_NAME/PATH_INFO and REMOTE_ADDR (or root_path
+        # and client), and all of them as `spin_headers`.
+        self.headers = headers = []
+        self.spin_headers = spin_headers = {}
+        has_host = False
+        length = None
+        for name, value in entries:
+            name = name.lower()
+            if name.startswith("spin-"):
+                spin_headers[name] = value.decode("latin-1")
+                continue
+            if name == "host":
+                has_host = True
+            elif name == "content-length" and length is None:
+                length = value.decode("latin-1")
+            headers.append((name, value))
+        if self.authority and not has_host:
             # WASI hosts strip Host and carry it as the authority; apps (and
             # middleware such as Starlette's TrustedHostMiddleware) expect
             # the header, as gunicorn and uvicorn pass it on.
-            self.headers.insert(0, ("host", self.authority.encode("latin-1")))
-        length = self.header("content-length")
+            headers.insert(0, ("host", self.authority.encode("latin-1")))
         self.body = RequestBody(incoming, declared=bool(length and length.strip() != "0"))
-        wildcard = (self.header("spin-matched-route") or "").endswith("/...")
-        path_info = self.header("spin-path-info") if wildcard else None
+        wildcard = spin_headers.get("spin-matched-route", "").endswith("/...")
+        path_info = spin_headers.get("spin-path-info") if wildcard else None
         self.script_name, self.path_info = _split_route(self.raw_path, path_info)
-        # Spin's `spin-*` headers are the host's word to the adapter, not the
-        # client's: the app does not see them among its headers (a header
-        # model that forbids extra fields would refuse every request). What
-        # they say reaches it as SCRIPT_NAME/PATH_INFO and REMOTE_ADDR (or
-        # root_path and client), and all of them as `spin_headers`.
-        self.spin_headers = {}
-        if any(name.startswith("spin-") for name, _ in self.headers):
-            self.spin_headers = {n: v.decode("latin-1") for n, v in self.headers if n.startswith("spin-")}
-            self.headers = [(n, v) for n, v in self.headers if not n.startswith("spin-")]
 
     def header(self, name):
         """The first value of a header as text, or None."""
