@@ -81,6 +81,28 @@ fn beyond_max_instances_a_request_waits_for_an_instance() {
 }
 
 #[test]
+fn fresh_instances_run_side_by_side_by_default() {
+    // A fresh instance per request keeps no state between requests, so one
+    // worker runs one at a time per core, as Spin runs requests side by side.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let server = probe(&["--workers", "1", "--max-instance-reuse-count", "1", "--request-timeout", "2"]);
+    let announced = format!("up to {cores} instances at once, a fresh one per request");
+    assert!(server.wait_for_log(&announced, Duration::from_secs(5)), "{}", server.stderr());
+    if cores < 2 {
+        return;
+    }
+    let addr = server.addr;
+    let busy = std::thread::spawn(move || request(addr, "GET", "/loop", &[], b"").status);
+    std::thread::sleep(Duration::from_millis(300));
+    // Served by a second instance while the first still spins.
+    let started = std::time::Instant::now();
+    assert_eq!(server.get("/").text(), "probe");
+    assert!(started.elapsed() < Duration::from_secs(1), "the request waited {:?}:\n{}", started.elapsed(), server.stderr());
+    assert!(!server.stderr().contains("instance_expired"), "the request waited for the busy instance:\n{}", server.stderr());
+    assert_eq!(busy.join().unwrap(), 504);
+}
+
+#[test]
 fn malformed_http_gets_a_400_and_the_server_stays_up() {
     let server = probe(&[]);
     let cases: &[&[u8]] = &[

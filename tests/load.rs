@@ -88,7 +88,8 @@ fn twenty_thousand_requests_on_64_connections_all_succeed_and_memory_levels_off(
     assert_eq!(failures.load(Ordering::Relaxed), 0, "failed requests:\n{}", server.stderr());
     assert!(samples.iter().all(|&kb| kb > 0), "RSS not readable");
     // Each worker process has at most --max-instances instances (1 by
-    // default), all made in the first few requests: over the second half,
+    // default for kept ones, one per core for fresh ones), all made in the
+    // first few requests: over the second half,
     // memory stays within what one more instance would add (~12 MB), not
     // one per connection (64 would be ~800 MB).
     let (half, end) = (samples[1], samples[3]);

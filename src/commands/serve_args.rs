@@ -32,10 +32,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
     pub workers: Option<u64>,
     /// Instances of one component at once in each worker process (one request each, each with
-    /// its own module state); more requests wait in line (see --max-queue-wait).
+    /// its own module state); more requests wait in line (see --max-queue-wait). Default: 1 for
+    /// instances that are kept (one module state), one per core for a fresh instance per request
+    /// (with one worker; 1 in each of several).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=fabricks_trigger::limits::MAX_INSTANCES as u64))]
-    #[arg(default_value_t = fabricks_trigger::limits::DEFAULT_MAX_INSTANCES as u64)]
-    pub max_instances: u64,
+    pub max_instances: Option<u64>,
     /// Seconds a warm instance may stay idle before it is retired (a Python app's shutdown,
     /// ASGI lifespan and atexit handlers, runs then, as after its last request and at a stop).
     /// Default: never.
@@ -98,7 +99,7 @@ impl ServeArgs {
                 max_instance_memory: self.max_instance_memory,
                 max_instance_reuse_count: self.max_instance_reuse_count.map(|n| n as usize),
                 idle_instance_timeout: self.idle_instance_timeout.map(Duration::from_secs_f64),
-                max_instances: self.max_instances as usize,
+                max_instances: self.max_instances.map(|n| n as usize),
                 max_request_body: self.max_request_body_size as u64,
             },
             server_limits: ServerLimits {

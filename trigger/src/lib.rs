@@ -93,7 +93,10 @@ pub async fn serve(
             .with_context(|| format!("a route names the component {:?}, which the app does not define", route.component))?;
         served.push((component, options.limits.for_component(&component.limits)));
     }
-    let total_instances = served.iter().map(|(_, limits)| limits.max_instances).sum();
+    // The threads guests run on: a single worker runs them on every core; each
+    // of several workers runs on one thread.
+    let threads = if options.worker.is_some() { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
+    let total_instances = served.iter().map(|(_, limits)| limits.max_instances_at_most(threads)).sum();
     let engine = engine::new_engine(&options.engine, total_instances)?;
     let linker = instances::new_linker(&engine)?;
     let cache = CodeCache::new(options.code_cache_dir.clone());
@@ -108,7 +111,9 @@ pub async fn serve(
             None => format!("{}: ", component.id),
         };
         if let Some(config) = app.routes.iter().filter(|route| route.component == component.id).find_map(|route| route.wagi.clone()) {
-            let module = wagi::WagiModule::new(&engine, component, config, limits, GuestOutput::new(&prefix, true))?;
+            // A WAGI module runs once per request, as a fresh instance does.
+            let runs = limits.max_instances(1, threads);
+            let module = wagi::WagiModule::new(&engine, component, config, limits, runs, GuestOutput::new(&prefix, true))?;
             if options.announce {
                 tracing::info!(event = "component_ready", "{}: a WAGI module, run once per request", component.id);
             }
@@ -139,7 +144,6 @@ pub async fn serve(
                 compiled
             }
         };
-        let max_instances = limits.max_instances;
         let mut outputs = (GuestOutput::new(&prefix, false), GuestOutput::new(&prefix, true));
         if let Some(dir) = &options.log_dir {
             let log = |output: GuestOutput| {
@@ -147,8 +151,10 @@ pub async fn serve(
             };
             outputs = (log(outputs.0)?, log(outputs.1)?);
         }
+        let configured = limits.clone();
         let instances = instances::ComponentInstances::new(component, &linker, &compiled, limits, outputs)?;
         let reuse = instances.reuse_count();
+        let max_instances = configured.max_instances(reuse, threads);
         if options.announce {
             tracing::info!(
                 event = "component_ready",

@@ -18,8 +18,9 @@ pub struct Limits {
     /// or uvicorn worker keeps its process).
     pub idle_instance_timeout: Option<Duration>,
     /// Instances of one component at once (in one worker process); more
-    /// requests wait for one.
-    pub max_instances: usize,
+    /// requests wait for one. `None`: by how instances are used, see
+    /// [`Limits::max_instances`].
+    pub max_instances: Option<usize>,
     /// Request bodies larger than this get a 413 (nginx's client_max_body_size).
     pub max_request_body: u64,
 }
@@ -27,10 +28,11 @@ pub struct Limits {
 /// The most instances one component may have at once (`max_instances`).
 pub const MAX_INSTANCES: usize = 1000;
 
-/// Instances of one component at once in one worker process, by default:
-/// one, so that an app's module state (an in-memory store, a counter) is
-/// one state, as in one gunicorn, uvicorn or node process. More instances
-/// (`--max-instances`) serve more requests at once, each with its own state.
+/// Instances of one component at once in one worker process, by default,
+/// when instances are kept: one, so that an app's module state (an
+/// in-memory store, a counter) is one state, as in one gunicorn, uvicorn or
+/// node process. More instances (`--max-instances`) serve more requests at
+/// once, each with its own state.
 pub const DEFAULT_MAX_INSTANCES: usize = 1;
 
 /// How many requests a warm instance of an app written for a long-lived
@@ -47,6 +49,23 @@ impl Limits {
             limits = limits.memory_size(bytes);
         }
         limits.build()
+    }
+
+    /// Instances of the component at once in a worker that runs guests on
+    /// `threads` threads, for instances reused `reuse_count` times. Kept
+    /// instances: one by default (one module state). A fresh instance per
+    /// request keeps no state from one request to the next, so by default a
+    /// worker runs as many at once as it has threads (as Spin and `wasmtime
+    /// serve` run requests side by side): with one worker, every core.
+    pub fn max_instances(&self, reuse_count: usize, threads: usize) -> usize {
+        self.max_instances.unwrap_or(if reuse_count == 1 { threads.max(1) } else { DEFAULT_MAX_INSTANCES })
+    }
+
+    /// The most [`Limits::max_instances`] can be, before it is known whether
+    /// the component's instances are kept: what the engine's pool reserves
+    /// slots (address space) for.
+    pub fn max_instances_at_most(&self, threads: usize) -> usize {
+        self.max_instances.unwrap_or(threads.max(DEFAULT_MAX_INSTANCES))
     }
 
     /// Apps written for a long-lived process (WSGI, ASGI, Express, ...: the
@@ -81,7 +100,7 @@ impl Default for Limits {
             max_instance_memory: None,
             max_instance_reuse_count: None,
             idle_instance_timeout: None,
-            max_instances: DEFAULT_MAX_INSTANCES,
+            max_instances: None,
             max_request_body: 64 << 20,
         }
     }
@@ -155,7 +174,7 @@ impl Limits {
             max_request_body: own.max_request_body.unwrap_or(self.max_request_body),
             max_instance_reuse_count: own.max_instance_reuse_count.or(self.max_instance_reuse_count),
             idle_instance_timeout: self.idle_instance_timeout,
-            max_instances: own.max_instances.unwrap_or(self.max_instances),
+            max_instances: own.max_instances.or(self.max_instances),
         }
     }
 }

@@ -92,7 +92,15 @@ struct WagiHost {
 }
 
 impl WagiModule {
-    pub fn new(engine: &Engine, component: &AppComponent, config: WagiConfig, limits: Limits, stderr: GuestOutput) -> Result<Self> {
+    /// `runs`: how many runs of the module at once (more requests wait).
+    pub fn new(
+        engine: &Engine,
+        component: &AppComponent,
+        config: WagiConfig,
+        limits: Limits,
+        runs: usize,
+        stderr: GuestOutput,
+    ) -> Result<Self> {
         let module = Module::from_file(engine, &component.source)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("compiling the WAGI module {} of component {:?}", component.source.display(), component.id))?;
@@ -120,7 +128,7 @@ impl WagiModule {
             }
         }
         Ok(WagiModule {
-            turns: Arc::new(tokio::sync::Semaphore::new(limits.max_instances)),
+            turns: Arc::new(tokio::sync::Semaphore::new(runs)),
             component: component.clone(),
             config,
             engine: engine.clone(),
