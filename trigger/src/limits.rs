@@ -215,4 +215,18 @@ mod tests {
         let bad = serde_json::json!({"max_instance_reuse_count": 0});
         assert!(ComponentLimits::from_table(bad.as_object().unwrap(), "[x]").unwrap_err().to_string().contains("fix:"));
     }
+
+    #[test]
+    fn kept_instances_are_one_at_a_time_and_fresh_ones_one_per_thread_unless_set() {
+        let defaults = Limits::default();
+        assert_eq!(defaults.max_instances(LONG_LIVED_REUSE_COUNT, 8), 1);
+        assert_eq!(defaults.max_instances(100, 8), 1);
+        assert_eq!(defaults.max_instances(1, 8), 8);
+        assert_eq!(defaults.max_instances(1, 0), 1);
+        assert_eq!(defaults.max_instances_at_most(8), 8);
+        let table = serde_json::json!({"max_instances": 3});
+        let own = ComponentLimits::from_table(table.as_object().unwrap(), "[x]").unwrap();
+        let set = defaults.for_component(&own);
+        assert_eq!((set.max_instances(1, 8), set.max_instances(LONG_LIVED_REUSE_COUNT, 8), set.max_instances_at_most(8)), (3, 3, 3));
+    }
 }
