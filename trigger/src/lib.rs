@@ -151,10 +151,9 @@ pub async fn serve(
             };
             outputs = (log(outputs.0)?, log(outputs.1)?);
         }
-        let configured = limits.clone();
         let instances = instances::ComponentInstances::new(component, &linker, &compiled, limits, outputs)?;
         let reuse = instances.reuse_count();
-        let max_instances = configured.max_instances(reuse, threads);
+        let max_instances = instances.limits().max_instances(reuse, threads);
         if options.announce {
             tracing::info!(
                 event = "component_ready",

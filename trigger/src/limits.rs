@@ -65,7 +65,7 @@ impl Limits {
     /// the component's instances are kept: what the engine's pool reserves
     /// slots (address space) for.
     pub fn max_instances_at_most(&self, threads: usize) -> usize {
-        self.max_instances.unwrap_or(threads.max(DEFAULT_MAX_INSTANCES))
+        self.max_instances(1, threads).max(self.max_instances(LONG_LIVED_REUSE_COUNT, threads))
     }
 
     /// Apps written for a long-lived process (WSGI, ASGI, Express, ...: the

@@ -98,13 +98,6 @@ class Request:
         path_info = spin_headers.get("spin-path-info") if wildcard else None
         self.script_name, self.path_info = _split_route(self.raw_path, path_info)
 
-    def header(self, name):
-        """The first value of a header as text, or None."""
-        for key, value in self.headers:
-            if key == name:
-                return value.decode("latin-1")
-        return None
-
     def client(self):
         """(host, port) of the client, from the host's `spin-client-addr`, or None."""
         addr = self.spin_headers.get("spin-client-addr")
