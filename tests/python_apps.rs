@@ -147,6 +147,22 @@ fn the_apps_own_command_line_runs_inside_its_component() {
 }
 
 #[test]
+fn the_snapshots_objects_are_immortal_and_the_commands_own_are_not() {
+    // What the build snapshot holds (the app's modules, the framework's
+    // classes and functions, the strings they name) is marked immortal, so
+    // requests leave its pages unwritten; objects made afterwards are
+    // counted as usual.
+    let code = "import sys, flask, notes\n\
+                made = [object()]\n\
+                alias = made\n\
+                print(sys._is_immortal(notes), sys._is_immortal(flask.Flask.wsgi_app), sys._is_immortal(flask.Flask.__name__),\n\
+                      sys._is_immortal(made), sys.getrefcount(made))";
+    let (status, stdout, stderr) = exec(FACTORY_APP, &["python", "-c", code]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(stdout, "True True True False 3\n");
+}
+
+#[test]
 fn commands_write_to_the_same_instance_folder_the_server_reads() {
     let name = format!("from-exec-{}.txt", std::process::id());
     let code = format!(

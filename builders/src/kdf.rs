@@ -2,7 +2,7 @@
 //! guest's CPython has no OpenSSL, so these come from compiled code of our
 //! own: `adapters/kdf/kdf.zig` (Zig's standard library `pbkdf2` and `scrypt`,
 //! exported as the `fabricks:crypto/kdf` interface of `adapters/kdf/kdf.wit`)
-//! is compiled with a pinned Zig (the `ziglang` wheel from PyPI) into a
+//! is compiled with the pinned Zig (`zig`) into a
 //! component, once per Zig version and source, in the cache; each Python
 //! component, which imports that interface, is then composed with it, so
 //! what comes out imports only WASI and runs under any host.
@@ -11,56 +11,27 @@ use crate::process;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// The Zig that compiles the kdf module (PyPI's `ziglang` wheel).
-pub const ZIG_VERSION: &str = "0.17.1";
 pub const KDF_ZIG: &str = include_str!("../../adapters/kdf/kdf.zig");
 pub const KDF_WIT: &str = include_str!("../../adapters/kdf/kdf.wit");
 /// The interface Python and Node components import and the kdf component exports.
 pub const INTERFACE: &str = "fabricks:crypto/kdf@0.1.0";
 
-/// The kdf component for this fabricks, built into the cache on first use
-/// (Zig comes from PyPI, through the pip of a venv made for the purpose:
-/// Python and Node builds alike need only `python3` on PATH).
+/// The kdf component for this fabricks, built into the cache on first use.
 pub fn component(cache: &Path) -> Result<PathBuf> {
-    let zig_dir = cache.join("toolchains").join(format!("zig-{ZIG_VERSION}"));
-    crate::reuse::provision(&zig_dir, ZIG_VERSION, |dir| {
-        let venv = dir.with_extension("venv");
-        let _ = std::fs::remove_dir_all(&venv);
-        process::run(
-            Command::new(crate::toolchain::find_python()?).args(["-m", "venv"]).arg(&venv),
-            &format!(
-                "creating a venv for pip at {} (if this says ensurepip is missing, install your system's python3-venv package)",
-                venv.display()
-            ),
-        )?;
-        process::run(
-            Command::new(venv.join("bin").join("python"))
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--target"])
-                .arg(dir)
-                .arg(format!("ziglang=={ZIG_VERSION}")),
-            &format!("installing Zig {ZIG_VERSION} (the ziglang wheel) from PyPI"),
-        )?;
-        let _ = std::fs::remove_dir_all(&venv);
-        Ok(())
-    })?;
-    let zig = zig_dir.join("ziglang").join("zig");
+    let zig = crate::zig::provision(cache)?;
 
-    let digest = format!("{:x}", Sha256::new().chain_update(ZIG_VERSION).chain_update(KDF_ZIG).chain_update(KDF_WIT).finalize());
+    let digest =
+        format!("{:x}", Sha256::new().chain_update(crate::zig::ZIG_VERSION).chain_update(KDF_ZIG).chain_update(KDF_WIT).finalize());
     let dir = cache.join("toolchains").join(format!("kdf-{}", &digest[..16]));
     crate::reuse::provision(&dir, &digest, |dir| {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::write(dir.join("kdf.zig"), KDF_ZIG).context("writing kdf.zig")?;
         let core = dir.join("kdf-core.wasm");
         process::run(
-            Command::new(&zig)
+            crate::zig::command(&zig, dir)
                 .args(["build-exe", "kdf.zig", "-target", "wasm32-freestanding", "-mcpu", "generic+simd128+bulk_memory"])
-                .args(["-fno-entry", "-rdynamic", "-O", "ReleaseFast", "-fstrip", "-femit-bin=kdf-core.wasm"])
-                // Zig's caches stay inside this folder.
-                .env("ZIG_GLOBAL_CACHE_DIR", dir.join("zig-cache"))
-                .env("ZIG_LOCAL_CACHE_DIR", dir.join("zig-cache"))
-                .current_dir(dir),
+                .args(["-fno-entry", "-rdynamic", "-O", "ReleaseFast", "-fstrip", "-femit-bin=kdf-core.wasm"]),
             "compiling adapters/kdf/kdf.zig for wasm32",
         )?;
         let core = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;

@@ -23,10 +23,12 @@ pub mod process;
 pub mod progress;
 pub mod project;
 pub mod python;
+pub mod python_heap;
 pub mod reuse;
 pub mod toolchain;
 pub mod wagi_modules;
 pub mod wit;
+pub mod zig;
 
 use anyhow::{Context, Result, bail};
 pub use fabrickfile::{AppSource, Fabrickfile};
@@ -278,12 +280,14 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
     }
     if let AppSource::Python(_) | AppSource::NodeJs(_) = &spec.source {
         hasher.update(adapters::LIFECYCLE_WIT);
-        for text in [include_str!("kdf.rs"), kdf::KDF_ZIG, kdf::KDF_WIT, kdf::ZIG_VERSION] {
+        for text in [include_str!("kdf.rs"), kdf::KDF_ZIG, kdf::KDF_WIT, zig::ZIG_VERSION] {
             hasher.update(text);
         }
     }
     if let AppSource::Python(_) = &spec.source {
         hasher.update(python::TZDATA);
+        hasher.update(include_str!("python_heap.rs"));
+        hasher.update(python_heap::SOURCE);
     }
     app_files::hash_into(&spec.dir, &spec.writable, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))

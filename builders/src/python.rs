@@ -71,6 +71,8 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
     let staged = app_files::copy_to(&ctx.spec.dir, &ctx.spec.writable, &app_dir)?;
     let adapter_dir = build_dir.join(GUEST_FOLDERS[2].0);
     adapters::write_python_package(&adapter_dir)?;
+    let heap = crate::python_heap::library(&crate::cache::cache_dir())?;
+    std::fs::copy(&heap, adapter_dir.join(crate::python_heap::FILE_NAME)).with_context(|| format!("copying {}", heap.display()))?;
     std::fs::write(adapter_dir.join("fabricks_entry.py"), entry_module(app, &ctx.spec.environment, &deps.stripped, ctx.spec.sqlite)?)
         .context("writing the entry module")?;
     let wit_dir = build_dir.join("wit");
