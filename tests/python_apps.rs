@@ -147,19 +147,20 @@ fn the_apps_own_command_line_runs_inside_its_component() {
 }
 
 #[test]
-fn the_snapshots_objects_are_immortal_and_the_commands_own_are_not() {
+fn the_snapshots_objects_are_immortal_and_its_free_chunks_taken_up() {
     // What the build snapshot holds (the app's modules, the framework's
     // classes and functions, the strings they name) is marked immortal, so
     // requests leave its pages unwritten; objects made afterwards are
-    // counted as usual.
-    let code = "import sys, flask, notes\n\
+    // counted as usual. And the heap's free chunks can be found and taken
+    // up (status 0: dlmalloc's layout is the one the extension reads).
+    let code = "import sys, flask, notes, _fabricks_heap\n\
                 made = [object()]\n\
                 alias = made\n\
                 print(sys._is_immortal(notes), sys._is_immortal(flask.Flask.wsgi_app), sys._is_immortal(flask.Flask.__name__),\n\
-                      sys._is_immortal(made), sys.getrefcount(made))";
+                      sys._is_immortal(made), sys.getrefcount(made), _fabricks_heap.plug_free_chunks()[2])";
     let (status, stdout, stderr) = exec(FACTORY_APP, &["python", "-c", code]);
     assert_eq!(status, 0, "{stderr}");
-    assert_eq!(stdout, "True True True False 3\n");
+    assert_eq!(stdout, "True True True False 3 0\n");
 }
 
 #[test]

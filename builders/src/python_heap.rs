@@ -34,6 +34,7 @@ pub fn library(cache: &Path) -> Result<PathBuf> {
                 "wasm32-wasi",
                 "-fPIC",
                 "-O2",
+                "-fno-sanitize=all",
                 "-g0",
                 "-c",
                 "fabricks_heap.c",

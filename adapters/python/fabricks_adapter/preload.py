@@ -239,16 +239,29 @@ def prepare(app, interface, source_folders=()):
 
 
 def freeze_snapshot():
-    """Move every object the snapshot holds out of the cyclic collector's
-    sight (as gunicorn apps loaded with --preload do): they live as long as
-    the instance anyway, and a collection that walks them writes to each
-    one's header, dirtying pages an instance would otherwise share with the
-    snapshot image."""
+    """Leave the snapshot so that serving writes to as little of it as it
+    can. A fresh instance's memory is put back to the snapshot after each
+    request by copying back every page the request wrote: for the Flask
+    example 4.4 MiB with the first step alone, 2.7 MiB with the second,
+    2.0 MiB with all three.
+
+    - Its objects are moved out of the cyclic collector's sight (as gunicorn
+      apps loaded with --preload do): they live as long as the instance
+      anyway, and a collection that walks them writes to each one's header.
+    - They are marked immortal (`immortalize_snapshot`).
+    - The free chunks left between them are taken up for good
+      (`_fabricks_heap.plug_free_chunks`: 3.2 MB in 15,000 holes for the
+      Flask example), so what a request allocates comes from the end of the
+      heap, a few contiguous pages, instead of from holes spread over all of
+      it. This runs last: anything freed after it would leave a hole."""
     import gc
+
+    import _fabricks_heap
 
     gc.collect()
     immortalize_snapshot()
     gc.freeze()
+    _fabricks_heap.plug_free_chunks()
 
 
 def immortalize_snapshot():
@@ -259,9 +272,9 @@ def immortalize_snapshot():
     global, attribute and method a request touches) no longer writes to the
     object, so serving a request leaves the snapshot's pages unwritten: a
     fresh instance has that much less memory to copy back when its slot is
-    reset. Measured on the Flask example with a fresh instance per request:
-    ~1.3x less CPU a request. The marking is done by `_fabricks_heap`, a
-    small C extension built with the adapter (adapters/python/heap)."""
+    reset (the Flask example with a fresh instance per request: ~1.3x less
+    CPU a request). The marking is done by `_fabricks_heap`, a small C
+    extension built with the adapter (adapters/python/heap)."""
     import gc
 
     import _fabricks_heap
