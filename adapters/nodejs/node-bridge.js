@@ -5,7 +5,7 @@
 
 import { EventEmitter } from 'events';
 import { toFetchResponse, toReqRes } from 'fetch-to-node';
-import { decodeLatin1, requestAuthority, requestBodyStream, requestHeaders, requestMethod, requestUrl } from './wasi-http.js';
+import { decodeLatin1, requestAuthority, requestBodyStream, requestHeaders, requestMethod, requestTarget, requestUrl } from './wasi-http.js';
 import { respondWith } from './fetch-bridge.js';
 
 /** What toReqRes reads of a request, with every header as the client sent
@@ -19,10 +19,10 @@ function nodeRequest(incoming) {
   // WASI hosts strip Host and carry it as the authority; Node apps read it
   // (Express's req.hostname, req.get('host')), as node's server passes it on.
   if (!headers.some(([name]) => name === 'host')) headers.unshift(['host', authority]);
-  const url = requestUrl(incoming, headers, authority);
   // req.url is the request target as the client sent it (`/files/../x`
   // stays so, for `send` to refuse), not as a URL object normalises it.
-  const target = incoming.pathWithQuery() || '/';
+  const target = requestTarget(incoming);
+  const url = requestUrl(incoming, headers, authority, target);
   return { url, target, method, headers, body, client: decodeLatin1(spin.get('spin-client-addr')) };
 }
 

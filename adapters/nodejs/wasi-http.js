@@ -52,11 +52,16 @@ export function requestAuthority(incoming, headers) {
   return incoming.authority() || headers.find(([k]) => k === 'host')?.[1] || 'localhost';
 }
 
+/** The request target as the client sent it (path and query). */
+export function requestTarget(incoming) {
+  return incoming.pathWithQuery() || '/';
+}
+
 /** The absolute URL the client asked for. */
-export function requestUrl(incoming, headers, authority = requestAuthority(incoming, headers)) {
+export function requestUrl(incoming, headers, authority = requestAuthority(incoming, headers), target = requestTarget(incoming)) {
   const scheme = incoming.scheme();
   const protocol = scheme && scheme.tag === 'HTTPS' ? 'https' : 'http';
-  return `${protocol}://${authority}${incoming.pathWithQuery() || '/'}`;
+  return `${protocol}://${authority}${target}`;
 }
 
 /** The request body as a web ReadableStream of Uint8Array chunks. */
