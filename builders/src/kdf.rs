@@ -2,10 +2,10 @@
 //! guest's CPython has no OpenSSL, so these come from compiled code of our
 //! own: `adapters/kdf/kdf.zig` (Zig's standard library `pbkdf2` and `scrypt`,
 //! exported as the `fabricks:crypto/kdf` interface of `adapters/kdf/kdf.wit`)
-//! is compiled with the pinned Zig (`zig`) into a
-//! component, once per Zig version and source, in the cache; each Python
-//! component, which imports that interface, is then composed with it, so
-//! what comes out imports only WASI and runs under any host.
+//! is compiled with the pinned Zig (`zig`) into a component, once per Zig
+//! version and source, in the cache; each Python component, which imports
+//! that interface, is then composed with it, so what comes out imports only
+//! WASI and runs under any host.
 
 use crate::process;
 use anyhow::{Context, Result, bail};
