@@ -66,7 +66,10 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
         PythonInterface::Wsgi => "wsgi",
         PythonInterface::Asgi => "asgi",
     };
-    let step = progress.step(&format!("staging the app, the {} adapter and the entry module", bridge.to_uppercase()));
+    let step = progress.step(&format!(
+        "staging the app, the {} adapter (its C extension compiled with Zig on first use) and the entry module",
+        bridge.to_uppercase()
+    ));
     let app_dir = build_dir.join(GUEST_FOLDERS[0].0);
     let staged = app_files::copy_to(&ctx.spec.dir, &ctx.spec.writable, &app_dir)?;
     let adapter_dir = build_dir.join(GUEST_FOLDERS[2].0);
