@@ -4,10 +4,11 @@
 //! writes from `sqlite_databases`); "default" is the file `sqlite_db.db` in
 //! the app's state folder (`.spin/` beside the manifest), where `spin up`
 //! keeps it, so both see the same data. Every guest connection is a host
-//! connection of its own while it is open, in WAL mode with a busy timeout,
-//! so instances and worker processes share one file safely; a transaction a
-//! guest leaves open is rolled back when its connection is dropped, and the
-//! host connection is kept for the next guest that opens one.
+//! connection of its own while it is open, in WAL mode, waiting out the
+//! other connections' locks (on a blocking thread), so instances and worker
+//! processes share one file safely; a transaction a guest leaves open is
+//! rolled back when its connection is dropped, and the host connection is
+//! kept for the next guest that opens one.
 
 use anyhow::{Context, Result};
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -62,10 +63,13 @@ impl Grants {
     }
 }
 
-/// One open guest connection. Its statements run on tokio's blocking
-/// threads: a statement waiting out another connection's write lock (the
-/// busy timeout) must not hold up the executor, where the instance holding
-/// that lock needs to run to commit.
+/// One open guest connection. Its statements run on the guest's own thread
+/// first, with no busy timeout (a hop to another thread cost more than a
+/// small query); one that finds another connection's lock held runs again
+/// on tokio's blocking threads with the busy timeout, since waiting out that
+/// lock must not hold up the executor, where the instance holding it may
+/// need to run to commit. (A statement that computes for long holds the
+/// guest's thread as long, as the guest's own code would.)
 pub struct Connection(Arc<Mutex<rusqlite::Connection>>, Arc<Mutex<Vec<rusqlite::Connection>>>);
 
 /// What a store holds for the SQLite interface.
@@ -130,7 +134,10 @@ impl api::HostConnection for SqliteView<'_> {
                     if let Some(dir) = file.parent() {
                         std::fs::create_dir_all(dir).map_err(|e| io_error(format!("creating {}: {e}", dir.display())))?;
                     }
-                    open(&file).map_err(io_error)
+                    let connection = open(&file).map_err(io_error)?;
+                    // Statements run without waiting unless `execute` says so.
+                    connection.busy_timeout(Duration::ZERO).map_err(io_error)?;
+                    Ok(connection)
                 })
                 .await?
             }
@@ -140,16 +147,24 @@ impl api::HostConnection for SqliteView<'_> {
 
     async fn execute(&mut self, connection: Resource<Connection>, statement: String, parameters: Vec<Value>) -> Result<QueryResult, Error> {
         let connection = self.table.get(&connection).map_err(|_| Error::InvalidConnection)?.0.clone();
+        let parameters: Vec<SqlValue> = parameters.into_iter().map(to_sql).collect();
+        // Most statements take microseconds: run them here, on the guest's
+        // thread, without waiting for another connection's lock. Only one
+        // that would wait goes to a blocking thread, to wait there.
+        {
+            let guard = connection.lock().map_err(|_| Error::InvalidConnection)?;
+            match execute(&guard, &statement, &parameters) {
+                Err(error) if is_busy(&error) => {}
+                done => return done.map_err(to_error),
+            }
+        }
         blocking(move || {
             let connection = connection.lock().map_err(|_| Error::InvalidConnection)?;
-            execute(&connection, &statement, parameters).map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::DiskFull => Error::DatabaseFull,
-                // SQLite's own words, as the guest's sqlite3 module would report them.
-                rusqlite::Error::SqliteFailure(_, Some(message)) | rusqlite::Error::SqlInputError { msg: message, .. } => {
-                    Error::Io(message)
-                }
-                other => io_error(other),
-            })
+            connection.busy_timeout(BUSY_TIMEOUT).map_err(io_error)?;
+            let done = execute(&connection, &statement, &parameters);
+            // Should this fail, the connection merely keeps waiting for locks.
+            let _ = connection.busy_timeout(Duration::ZERO);
+            done.map_err(to_error)
         })
         .await
     }
@@ -166,19 +181,43 @@ impl api::HostConnection for SqliteView<'_> {
         // What the guest left open is rolled back, as closing a connection
         // would; the connection is kept for the next `open` (or closed).
         let Connection(connection, idle) = self.table.delete(connection)?;
-        tokio::task::spawn_blocking(move || {
-            let Ok(connection) = Arc::try_unwrap(connection).map(|c| c.into_inner()) else { return };
-            let Ok(connection) = connection else { return };
-            if !connection.is_autocommit() && connection.execute_batch("ROLLBACK").is_err() {
-                return;
-            }
-            if let Ok(mut idle) = idle.lock()
-                && idle.len() < IDLE_CONNECTIONS
-            {
-                idle.push(connection);
-            }
-        });
+        let Ok(connection) = Arc::try_unwrap(connection).map(|c| c.into_inner()) else { return Ok(()) };
+        let Ok(connection) = connection else { return Ok(()) };
+        if connection.is_autocommit() {
+            keep_idle(&idle, connection);
+        } else {
+            tokio::task::spawn_blocking(move || {
+                if connection.execute_batch("ROLLBACK").is_ok() {
+                    keep_idle(&idle, connection);
+                }
+            });
+        }
         Ok(())
+    }
+}
+
+/// Keep a closed connection for the next `open`, if there is room.
+fn keep_idle(idle: &Mutex<Vec<rusqlite::Connection>>, connection: rusqlite::Connection) {
+    if let Ok(mut idle) = idle.lock()
+        && idle.len() < IDLE_CONNECTIONS
+    {
+        idle.push(connection);
+    }
+}
+
+/// Whether a statement failed because another connection holds a lock it
+/// needs (it did nothing, and may be run again).
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::DatabaseBusy)
+}
+
+/// A statement's failure as Spin reports it.
+fn to_error(error: rusqlite::Error) -> Error {
+    match error {
+        rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::DiskFull => Error::DatabaseFull,
+        // SQLite's own words, as the guest's sqlite3 module would report them.
+        rusqlite::Error::SqliteFailure(_, Some(message)) | rusqlite::Error::SqlInputError { msg: message, .. } => Error::Io(message),
+        other => io_error(other),
     }
 }
 
@@ -188,10 +227,9 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Error> + S
 }
 
 /// Run one statement with its parameters; rows as Spin returns them.
-fn execute(connection: &rusqlite::Connection, statement: &str, parameters: Vec<Value>) -> rusqlite::Result<QueryResult> {
+fn execute(connection: &rusqlite::Connection, statement: &str, parameters: &[SqlValue]) -> rusqlite::Result<QueryResult> {
     let mut prepared = connection.prepare_cached(statement)?;
     let columns: Vec<String> = prepared.column_names().into_iter().map(str::to_string).collect();
-    let parameters: Vec<SqlValue> = parameters.into_iter().map(to_sql).collect();
     let mut rows = prepared.query(rusqlite::params_from_iter(parameters))?;
     let mut results = Vec::new();
     while let Some(row) = rows.next()? {
