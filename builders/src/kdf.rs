@@ -19,12 +19,12 @@ pub const INTERFACE: &str = "fabricks:crypto/kdf@0.1.0";
 
 /// The kdf component for this fabricks, built into the cache on first use.
 pub fn component(cache: &Path) -> Result<PathBuf> {
-    let zig = crate::zig::provision(cache)?;
-
     let digest =
         format!("{:x}", Sha256::new().chain_update(crate::zig::ZIG_VERSION).chain_update(KDF_ZIG).chain_update(KDF_WIT).finalize());
     let dir = cache.join("toolchains").join(format!("kdf-{}", &digest[..16]));
     crate::reuse::provision(&dir, &digest, |dir| {
+        // Zig only when there is something to compile.
+        let zig = crate::zig::provision(cache)?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::write(dir.join("kdf.zig"), KDF_ZIG).context("writing kdf.zig")?;
         let core = dir.join("kdf-core.wasm");

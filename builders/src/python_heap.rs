@@ -29,7 +29,6 @@ const LINK: &[&str] =
 
 /// The compiled extension, built into the cache on first use.
 pub fn library(cache: &Path) -> Result<PathBuf> {
-    let zig = crate::zig::provision(cache)?;
     let mut hasher = Sha256::new().chain_update(crate::zig::ZIG_VERSION).chain_update(SOURCE);
     for argument in COMPILE.iter().chain(LINK) {
         hasher.update(argument);
@@ -37,6 +36,8 @@ pub fn library(cache: &Path) -> Result<PathBuf> {
     let digest = format!("{:x}", hasher.finalize());
     let dir = cache.join("toolchains").join(format!("python-heap-{}", &digest[..16]));
     crate::reuse::provision(&dir, &digest, |dir| {
+        // Zig only when there is something to compile.
+        let zig = crate::zig::provision(cache)?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::write(dir.join("fabricks_heap.c"), SOURCE).context("writing fabricks_heap.c")?;
         process::run(crate::zig::command(&zig, dir).args(COMPILE), "compiling adapters/python/heap/fabricks_heap.c for wasm32")?;

@@ -259,12 +259,12 @@ def freeze_snapshot():
     import _fabricks_heap
 
     gc.collect()
-    immortalize_snapshot()
+    immortalize_snapshot(_fabricks_heap)
     gc.freeze()
     _fabricks_heap.plug_free_chunks()
 
 
-def immortalize_snapshot():
+def immortalize_snapshot(heap):
     """Mark every object the snapshot holds immortal, as CPython marks None
     and its static types: the objects the cyclic collector sees, and what
     they refer to (strings, numbers, tuples of them). They live as long as
@@ -274,26 +274,25 @@ def immortalize_snapshot():
     fresh instance has that much less memory to copy back when its slot is
     reset (the Flask example with a fresh instance per request: ~1.3x less
     CPU a request). The marking is done by `_fabricks_heap`, a small C
-    extension built with the adapter (adapters/python/heap)."""
+    extension built with the adapter (adapters/python/heap), passed in as
+    `heap`."""
     import gc
-
-    import _fabricks_heap
 
     is_immortal = sys._is_immortal
     # The extension writes the header as CPython 3.14 lays it out on wasm32;
     # checked on an object of its own before any other is touched.
     probe = [object()]
-    _fabricks_heap.immortalize(probe)
+    heap.immortalize(probe)
     if not is_immortal(probe[0]):
         raise RuntimeError("fabricks: _fabricks_heap does not match this interpreter's object layout")
     roots = gc.get_objects()
-    _fabricks_heap.immortalize(roots)
+    heap.immortalize(roots)
     for root in roots:
         # An object already immortal has had its referents walked (or is
         # one of CPython's own, whose referents are roots themselves).
         todo = [r for r in gc.get_referents(root) if not is_immortal(r)]
         while todo:
-            _fabricks_heap.immortalize(todo)
+            heap.immortalize(todo)
             todo = [r for o in todo for r in gc.get_referents(o) if not is_immortal(r)]
 
 

@@ -94,6 +94,12 @@ static PyObject *immortalize(PyObject *module, PyObject *objects) {
     return PyLong_FromSsize_t(marked);
 }
 
+/* The size of the dlmalloc chunk that `pointer` (from PyMem_RawMalloc) is
+   in: the word before the pointer, without its 3 flag bits (see from_top). */
+static unsigned long chunk_size_of(void *pointer) {
+    return ((unsigned long *)pointer)[-1] & ~7UL;
+}
+
 /* Whether `pointer`, just returned by PyMem_RawMalloc(size), was carved from
    the top chunk: 1 if so, 0 if it came from a free chunk, -1 if the heap is
    not laid out as this expects. CPython's raw allocator is wasi-libc's
@@ -104,12 +110,12 @@ static PyObject *immortalize(PyObject *module, PyObject *objects) {
    which is the end of linear memory. */
 static int from_top(void *pointer, unsigned long size) {
     unsigned long chunk = (unsigned long)pointer - 8;
-    unsigned long chunk_size = ((unsigned long *)pointer)[-1] & ~7UL;
+    unsigned long chunk_size = chunk_size_of(pointer);
     if (chunk_size < size || chunk_size > size + 4096) {
         return -1; /* not dlmalloc's layout */
     }
     unsigned long next = chunk + chunk_size;
-    unsigned long next_size = ((unsigned long *)next)[1] & ~7UL;
+    unsigned long next_size = chunk_size_of((void *)(next + 8));
     unsigned long heap_end = (unsigned long)__builtin_wasm_memory_size(0) * 65536;
     return next + next_size <= heap_end && heap_end - (next + next_size) <= 64;
 }
@@ -142,7 +148,7 @@ static PyObject *plug_free_chunks(PyObject *module, PyObject *unused) {
                 break;
             }
             chunks++;
-            bytes += (Py_ssize_t)(((unsigned long *)pointer)[-1] & ~7UL);
+            bytes += (Py_ssize_t)chunk_size_of(pointer);
             if (bytes > (256 << 20)) {
                 return Py_BuildValue("(iii)", chunks, bytes, -2);
             }
