@@ -125,6 +125,19 @@ fn workers_and_instances_share_one_database_lose_no_write_and_keep_it_across_res
 }
 
 #[test]
+fn a_query_that_never_ends_costs_its_request_at_the_timeout_not_the_worker() {
+    // One worker, one instance: were the runaway statement left running on
+    // the guest's thread, nothing after it would be answered.
+    let server = Server::start(&repo_path(APP), &["--workers", "1", "--max-instances", "1", "--request-timeout", "1"]);
+    assert_eq!(server.get("/count?to=1000").text(), "1000");
+    let started = std::time::Instant::now();
+    let runaway = server.get("/count");
+    assert!(matches!(runaway.status, 500 | 504), "{} {}", runaway.status, runaway.text());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "stopped after {:?}", started.elapsed());
+    assert_eq!(server.get("/count?to=3").text(), "3", "{}", server.stderr());
+}
+
+#[test]
 fn without_a_grant_connect_says_how_to_grant_a_database() {
     let code = "import sqlite3\ntry:\n    sqlite3.connect('notes/data.sqlite')\nexcept sqlite3.OperationalError as e:\n    print(e)\n\
                 print(sqlite3.connect(':memory:').execute('select 1').fetchone())";

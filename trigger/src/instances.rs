@@ -121,7 +121,9 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("linking WASI")?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("linking wasi:http")?;
-    crate::sqlite::add_to_linker(&mut linker, |host: &mut Host| crate::sqlite::SqliteView::new(&host.sqlite, &mut host.table))?;
+    crate::sqlite::add_to_linker(&mut linker, |host: &mut Host| {
+        crate::sqlite::SqliteView::new(&host.sqlite, &mut host.table, host.deadline)
+    })?;
     Ok(linker)
 }
 

@@ -15,7 +15,7 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime::component::{Linker, Resource, ResourceTable};
 
 mod bindings {
@@ -68,8 +68,11 @@ impl Grants {
 /// small query); one that finds another connection's lock held runs again
 /// on tokio's blocking threads with the busy timeout, since waiting out that
 /// lock must not hold up the executor, where the instance holding it may
-/// need to run to commit. (A statement that computes for long holds the
-/// guest's thread as long, as the guest's own code would.)
+/// need to run to commit. A statement that computes for long holds the
+/// guest's thread as long, as the guest's own code would, and is stopped
+/// at the request's deadline (SQLite's progress handler), as the epoch
+/// stops the guest's own code: a runaway query costs its request, never
+/// the thread.
 pub struct Connection(Arc<Mutex<rusqlite::Connection>>, Arc<Mutex<Vec<rusqlite::Connection>>>);
 
 /// What a store holds for the SQLite interface.
@@ -77,17 +80,28 @@ pub struct SqliteCtx {
     pub grants: Grants,
 }
 
-/// The view the generated bindings work on: the grants and the store's
-/// resource table.
+/// The view the generated bindings work on: the grants, the store's
+/// resource table, and the deadline of the request being handled.
 pub struct SqliteView<'a> {
     ctx: &'a SqliteCtx,
     table: &'a mut ResourceTable,
+    deadline: Option<Instant>,
 }
 
 impl<'a> SqliteView<'a> {
-    pub fn new(ctx: &'a SqliteCtx, table: &'a mut ResourceTable) -> Self {
-        SqliteView { ctx, table }
+    pub fn new(ctx: &'a SqliteCtx, table: &'a mut ResourceTable, deadline: Option<Instant>) -> Self {
+        SqliteView { ctx, table, deadline }
     }
+}
+
+/// How many of SQLite's virtual machine steps run between two looks at
+/// the clock (a few microseconds' work).
+const PROGRESS_STEPS: std::ffi::c_int = 10_000;
+
+/// Stop `connection`'s statements once `deadline` has passed (they fail
+/// with "interrupted"); with no deadline, never.
+fn stop_at(connection: &rusqlite::Connection, deadline: Option<Instant>) {
+    connection.progress_handler(PROGRESS_STEPS, deadline.map(|deadline| move || Instant::now() >= deadline));
 }
 
 /// Give `linker` the interface; `view` finds it in a store's data.
@@ -153,6 +167,7 @@ impl api::HostConnection for SqliteView<'_> {
         // that would wait goes to a blocking thread, to wait there.
         {
             let guard = connection.lock().map_err(|_| Error::InvalidConnection)?;
+            stop_at(&guard, self.deadline);
             match execute(&guard, &statement, &parameters) {
                 Err(error) if is_busy(&error) => {}
                 done => return done.map_err(to_error),

@@ -73,3 +73,14 @@ def entry(entry_id):
     if row is None:
         return {"error": "no such entry"}, 404
     return {"id": row["id"], "title": row["title"], "created": row["created"].isoformat()}
+
+
+@bp.get("/count")
+def count():
+    """SQLite counts to ?to=N by itself; without N, it never stops."""
+    up_to = request.args.get("to", type=int)
+    row = get_db().execute(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE ?1 IS NULL OR x < ?1) SELECT count(*) FROM c",
+        (up_to,),
+    ).fetchone()
+    return str(row[0])
