@@ -196,8 +196,8 @@ impl api::HostConnection for SqliteView<'_> {
         // What the guest left open is rolled back, as closing a connection
         // would; the connection is kept for the next `open` (or closed).
         let Connection(connection, idle) = self.table.delete(connection)?;
-        let Ok(connection) = Arc::try_unwrap(connection).map(|c| c.into_inner()) else { return Ok(()) };
-        let Ok(connection) = connection else { return Ok(()) };
+        let Ok(connection) = Arc::try_unwrap(connection) else { return Ok(()) };
+        let Ok(connection) = connection.into_inner() else { return Ok(()) };
         if connection.is_autocommit() {
             keep_idle(&idle, connection);
         } else {
