@@ -136,3 +136,25 @@ fn a_package_written_in_rust_is_refused_by_name_before_componentizing() {
     assert!(stderr.contains("fix: remove bcrypt") && stderr.contains("hashlib.scrypt"), "{stderr}");
     assert!(!stderr.contains("componentize-py: snapshotting"), "it should fail before componentizing:\n{stderr}");
 }
+
+#[test]
+fn a_warm_up_request_the_app_does_not_answer_stops_the_build_and_says_which() {
+    let dir = support::scratch_app(
+        "warm-up-404",
+        &[
+            ("Fabrickfile", &format!("{FABRICKFILE}warm_up = [\"/\", \"/missing?page=2\"]\n")),
+            (
+                "main.py",
+                "def app(environ, start_response):\n    found = environ['PATH_INFO'] == '/'\n    \
+                 start_response('200 OK' if found else '404 Not Found', [])\n    return [b'']\n",
+            ),
+            ("requirements.txt", ""),
+        ],
+    );
+    let output = support::run(&["build", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains(&dir.join("Fabrickfile").display().to_string()), "{stderr}");
+    assert!(stderr.contains("[python] warm_up '/missing?page=2': the app answered 404 at build time. Fix: "), "{stderr}");
+    assert!(!stderr.contains("warm_up '/':"), "the app answered / {stderr}");
+}

@@ -81,6 +81,11 @@ pub struct PythonApp {
     pub factory_args: Option<String>,
     /// The requirements file, resolved inside the app dir.
     pub requirements: Option<PathBuf>,
+    /// GET requests (paths, with a query if any) sent through the app at
+    /// build time, last before the snapshot (`warm_up = ["/"]`): what they
+    /// compute and cache (compiled templates, specialized bytecode) every
+    /// instance starts with.
+    pub warm_up: Vec<String>,
 }
 
 /// A Node.js app: `[nodejs]`.
@@ -255,7 +260,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("config", &["environment"]),
     ("health_check", &["http"]),
     ("health_check.http", &["path", "expected_status"]),
-    ("python", &["framework", "app", "requirements"]),
+    ("python", &["framework", "app", "requirements", "warm_up"]),
     ("nodejs", &["framework", "app", "handler"]),
     ("wasm", &["component"]),
     ("serve", SERVE_KEYS),
@@ -498,7 +503,26 @@ pub fn parse_python(section: &toml::Table, dir: &Path, file: &str, label: &str) 
         }
     };
 
-    Ok(PythonApp { framework, module: module.to_string(), attribute: attribute.to_string(), factory_args, requirements })
+    let warm_up = match section.get("warm_up") {
+        None => Vec::new(),
+        Some(value) => {
+            let fix = || "list paths the app answers to GET, e.g. warm_up = [\"/\", \"/users/42?full=1\"]".to_string();
+            let paths = value.as_array().ok_or_else(|| err("warm_up", "must be a list of paths".into(), fix()))?;
+            let mut warm_up = Vec::with_capacity(paths.len());
+            for path in paths {
+                let Some(path) = path.as_str() else {
+                    return Err(err("warm_up", format!("{path} is not a string"), fix()));
+                };
+                if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err(err("warm_up", format!("{path:?} is not a path (it starts with / and holds no spaces)"), fix()));
+                }
+                warm_up.push(path.to_string());
+            }
+            warm_up
+        }
+    };
+
+    Ok(PythonApp { framework, module: module.to_string(), attribute: attribute.to_string(), factory_args, requirements, warm_up })
 }
 
 /// Validate a Node.js framework section (`[nodejs]`, or the same keys in a
@@ -662,6 +686,33 @@ mod tests {
             let e = with(sqlite).unwrap_err().to_string();
             assert!(e.contains("[capabilities] sqlite") && e.contains(problem) && e.contains("fix:"), "{sqlite}: {e}");
         }
+    }
+
+    #[test]
+    fn warm_up_lists_paths() {
+        let dir = std::env::temp_dir().join(format!("fabricks-warm-up-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("main.py"), "app = None\n").unwrap();
+        let with = |warm_up: &str| {
+            parse_in(&dir, &format!("[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\n{warm_up}")).map(
+                |f| match f.source {
+                    AppSource::Python(python) => python.warm_up,
+                    _ => panic!("not a Python app"),
+                },
+            )
+        };
+        assert!(with("").unwrap().is_empty());
+        assert_eq!(with(r#"warm_up = ["/", "/users/42?full=1"]"#).unwrap(), ["/", "/users/42?full=1"]);
+        for (warm_up, problem) in [
+            (r#""/""#, "must be a list of paths"),
+            ("[1]", "is not a string"),
+            (r#"["users"]"#, "is not a path"),
+            (r#"["/a b"]"#, "is not a path"),
+        ] {
+            let e = with(&format!("warm_up = {warm_up}\n")).unwrap_err().to_string();
+            assert!(e.contains("[python] warm_up") && e.contains(problem) && e.contains("fix:"), "{warm_up}: {e}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -116,7 +116,7 @@ fn build(ctx: &BuildContext, app: &PythonApp, output: &Path, progress: &mut Prog
         let mut reasons: Vec<&str> = text.lines().filter_map(|l| l.find(ERROR_MARKER).map(|at| &l[at + ERROR_MARKER.len()..])).collect();
         reasons.dedup();
         if !reasons.is_empty() {
-            bail!("{}: the app could not be loaded for {}:\n  {}", ctx.spec.origin.display(), app.module, reasons.join("\n  "));
+            bail!("{}: the app ({}) failed at build time:\n  {}", ctx.spec.origin.display(), app.module, reasons.join("\n  "));
         }
         bail!("componentize-py could not build the component:\n{}", process::tail(&result, 40));
     }
@@ -380,7 +380,7 @@ def load_app():
 
 
 user_app = load_app()
-preload.prepare(user_app, {bridge_q}, {source_folders})
+preload.prepare(user_app, {bridge_q}, {source_folders}, {warm_up})
 # Under `up --watch`, an instance may load the app again from newer sources.
 IncomingHandler, Lifecycle = {bridge}.exports(reload.reloadable(user_app, load_app, {app_folder}, {bridge_q}))
 Command = command.command_class()
@@ -404,5 +404,7 @@ Command = command.command_class()
         bridge_q = quote(bridge),
         // The app and its packages, where the guest sees them.
         source_folders = serde_json::to_string(&[GUEST_FOLDERS[0].1, GUEST_FOLDERS[1].1])?,
+        // `[python] warm_up`: a JSON list of strings is a Python list of str.
+        warm_up = serde_json::to_string(&app.warm_up)?,
     ))
 }
