@@ -200,8 +200,8 @@ def warm_up_listed(warm_up, app, targets):
                   f"at build time. Fix: {fix}.", file=sys.stderr)
             raise
         if status is None or status >= 400:
-            print(f"fabricks-error: [python] warm_up {target!r}: the app answered {status} at build time. Fix: {fix}.",
-                  file=sys.stderr)
+            print(f"fabricks-error: [python] warm_up {target!r}: the app answered {status} at build time "
+                  f"(a GET with Host: localhost). Fix: {fix}.", file=sys.stderr)
             raise RuntimeError(f"warm-up request {target!r} answered {status}")
 
 
