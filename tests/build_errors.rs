@@ -155,6 +155,9 @@ fn a_warm_up_request_the_app_does_not_answer_stops_the_build_and_says_which() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains(&dir.join("Fabrickfile").display().to_string()), "{stderr}");
-    assert!(stderr.contains("[python] warm_up '/missing?page=2': the app answered 404 at build time (a GET with Host: localhost). Fix: "), "{stderr}");
+    assert!(
+        stderr.contains("[python] warm_up '/missing?page=2': the app answered 404 at build time (a GET with Host: localhost). Fix: "),
+        "{stderr}"
+    );
     assert!(!stderr.contains("warm_up '/':"), "the app answered / {stderr}");
 }

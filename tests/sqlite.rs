@@ -8,7 +8,7 @@ mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use support::{Server, exec_app, repo_path, request};
+use support::{Server, build_once, exec_app, repo_path, request};
 
 const APP: &str = "tests/apps/flask-sqlite";
 
@@ -128,6 +128,7 @@ fn workers_and_instances_share_one_database_lose_no_write_and_keep_it_across_res
 fn a_query_that_never_ends_costs_its_request_at_the_timeout_not_the_worker() {
     // One worker, one instance: were the runaway statement left running on
     // the guest's thread, nothing after it would be answered.
+    build_once(APP);
     let server = Server::start(&repo_path(APP), &["--workers", "1", "--max-instances", "1", "--request-timeout", "1"]);
     assert_eq!(server.get("/count?to=1000").text(), "1000");
     let started = std::time::Instant::now();
