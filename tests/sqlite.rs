@@ -12,8 +12,17 @@ use support::{Server, build_once, exec_app, repo_path, request};
 
 const APP: &str = "tests/apps/flask-sqlite";
 
+/// The tests that use the app's "default" database take turns: they share
+/// its one file, and each asserts what is in it.
+static DATABASE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn database_to_myself() -> std::sync::MutexGuard<'static, ()> {
+    DATABASE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn the_sqlite3_module_behaves_as_cpythons_own() {
+    let _database = database_to_myself();
     // The same script against a file of CPython's own sqlite3, and in the
     // component against Spin's SQLite: the same lines.
     let script = include_str!("sqlite_check.py");
@@ -34,6 +43,7 @@ fn post(server: &Server, path: &str, form: &str) -> u16 {
 
 #[test]
 fn workers_and_instances_share_one_database_lose_no_write_and_keep_it_across_restarts() {
+    let _database = database_to_myself();
     let (status, stdout, stderr) = exec_app(APP, &["flask", "--app", "blog", "init-db"]);
     assert_eq!((status, stdout.as_str()), (0, "Initialized the database.\n"), "{stderr}");
     assert!(repo_path(APP).join(".spin/sqlite_db.db").is_file(), "the default database lives where spin up keeps it");
@@ -126,6 +136,7 @@ fn workers_and_instances_share_one_database_lose_no_write_and_keep_it_across_res
 
 #[test]
 fn a_query_that_never_ends_costs_its_request_at_the_timeout_not_the_worker() {
+    let _database = database_to_myself();
     // One worker, one instance: were the runaway statement left running on
     // the guest's thread, nothing after it would be answered.
     build_once(APP);
