@@ -56,25 +56,6 @@ fn an_app_factory_with_blueprints_renders_templates_and_serves_static_files() {
 }
 
 #[test]
-fn the_page_listed_in_warm_up_was_rendered_at_build_time_so_every_instance_has_its_templates() {
-    // `warm_up = ["/"]` in the app's Fabrickfile: the index page ran before
-    // the snapshot, so Jinja's cache holds its compiled templates before any
-    // request (the built-in warm-up, a 404, renders none).
-    let code = "import sys\napp = sys.modules['fabricks_entry'].user_app\nprint(sorted(name for _, name in app.jinja_env.cache.keys()))";
-    let (status, stdout, stderr) = support::exec_app(FACTORY_APP, &["python", "-c", code]);
-    assert_eq!(status, 0, "{stderr}");
-    assert_eq!(stdout, "['base.html', 'index.html']\n");
-    // And a fresh instance serves the page from there.
-    build_once(FACTORY_APP);
-    let server = Server::start(&repo_path(FACTORY_APP), &["--workers", "1", "--max-instance-reuse-count", "1"]);
-    for _ in 0..2 {
-        let home = server.get("/");
-        assert_eq!(home.status, 200, "{}", home.text());
-        assert!(home.text().contains("No notes yet."), "{}", home.text());
-    }
-}
-
-#[test]
 fn a_user_registers_logs_in_and_writes_notes_kept_in_memory() {
     let server = serve_factory_app();
     let registered = post_form(&server, "/auth/register", "username=ann&password=secret", None);
