@@ -181,6 +181,31 @@ fn sigterm_with_a_guest_still_running_stops_it_and_exits_cleanly() {
 }
 
 #[test]
+fn a_connection_accepted_just_before_sigterm_gets_its_response() {
+    // `up --watch` stops one generation of the app this way at each edit,
+    // with clients connecting all the while.
+    build_once("tests/apps/flask-probe");
+    let server = Server::start(&repo_path("tests/apps/flask-probe"), &["--workers", "1"]);
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let stopped = std::thread::spawn(move || server.stop());
+    // The server has begun stopping; the request arrives after that.
+    std::thread::sleep(Duration::from_millis(200));
+    use std::io::{Read, Write};
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    assert!(!response.is_empty(), "the connection was closed without an answer");
+    let response = support::parse_response(&response, false);
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("connection"), Some("close"), "the server is stopping: the connection is not kept");
+    assert_eq!(response.text(), "probe");
+    let status = stopped.join().unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
+
+#[test]
 fn several_worker_processes_share_the_port_and_stop_together() {
     build_once("tests/apps/flask-probe");
     // One instance per process: distinct instances are distinct processes.

@@ -25,6 +25,10 @@ use wasmtime_wasi_http::io::TokioIo;
 /// How long in-flight requests may run on after shutdown was asked for.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// At shutdown, how long a connection accepted just before may take to
+/// bring its first request (its client is sending it).
+const FIRST_REQUEST_WAIT: Duration = Duration::from_secs(1);
+
 /// What every connection shares.
 pub struct Server {
     pub app: App,
@@ -76,16 +80,31 @@ pub async fn run(listener: tokio::net::TcpListener, server: Arc<Server>, shutdow
         let mut stop = stop_rx.clone();
         let max_head = server.limits.max_header_size.max(8192);
         connections.spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let server = server.clone();
-                async move { Ok::<_, Infallible>(server.handle_and_log(request, client).await) }
-            });
+            let requested = Arc::new(tokio::sync::Notify::new());
+            let service = {
+                let requested = requested.clone();
+                hyper::service::service_fn(move |request| {
+                    requested.notify_one();
+                    let server = server.clone();
+                    async move { Ok::<_, Infallible>(server.handle_and_log(request, client).await) }
+                })
+            };
             // A request head beyond the buffer gets hyper's 431.
             let connection = http1::Builder::new().keep_alive(true).max_buf_size(max_head).serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => {}
                 _ = stop.changed() => {
+                    // hyper's graceful shutdown closes a connection with no
+                    // request under way at once, unanswered, even one
+                    // accepted a moment ago whose request is on its way: such
+                    // a connection is given a moment to bring it (as nginx
+                    // does), then answered with `Connection: close`.
+                    tokio::select! {
+                        _ = connection.as_mut() => return,
+                        _ = requested.notified() => {}
+                        _ = tokio::time::sleep(FIRST_REQUEST_WAIT) => {}
+                    }
                     connection.as_mut().graceful_shutdown();
                     let _ = connection.await;
                 }
