@@ -48,9 +48,10 @@ pub fn run(args: UpArgs) -> Result<()> {
             bail!("--watch serves from one worker process: leave out --workers {}", args.serve.workers());
         }
         let (apps, newer) = tokio::sync::mpsc::unbounded_channel();
+        let (finished, served) = tokio::sync::watch::channel(0);
         let (dir, engine) = (args.dir.clone(), args.serve.engine());
-        std::thread::spawn(move || super::watch::watch(dir, options, engine, apps));
-        return fabricks_trigger::reload::serve(app, serve_options, newer);
+        std::thread::spawn(move || super::watch::watch(dir, options, engine, apps, served));
+        return fabricks_trigger::reload::serve(app, serve_options, newer, finished);
     }
     fabricks_trigger::workers::serve(app, serve_options, args.serve.workers())
 }

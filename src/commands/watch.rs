@@ -5,7 +5,8 @@
 //! ([`fabricks_builders::edits`]: a template; an app's own modules, which
 //! its instances then load again), else rebuilt. A failed build, or an
 //! edited app that does not load (Python) or bundle (Node), leaves the last
-//! good one serving; the next good one takes over.
+//! good one serving; the next good one takes over. An edit's copy is
+//! removed once the trigger has finished every app served from it.
 
 use super::project;
 use anyhow::Result;
@@ -88,24 +89,37 @@ struct Edited {
 }
 
 /// What the watcher keeps between edits.
-#[derive(Default)]
 struct Watcher {
     /// Copies made so far (each edit's folder is numbered).
     generation: u64,
-    /// The copy the app is served from now (0: the build's own folder).
-    serving: u64,
+    /// Apps handed to the trigger so far (the one it started with included).
+    handed: u64,
+    /// For each app the trigger may still serve requests of, oldest first:
+    /// its number (from 0) and the copy it is served from (0: the build's
+    /// own folder).
+    in_service: Vec<(u64, u64)>,
     /// Components served from an edit's copy, by id.
     edited: BTreeMap<String, Edited>,
 }
 
 /// Watch the app in `dir` until the trigger hangs up (`apps` closed).
-pub fn watch(dir: PathBuf, options: BuildOptions, engine: EngineSettings, apps: UnboundedSender<App>) {
+/// `finished` says how many of the apps handed over the trigger is done with.
+pub fn watch(
+    dir: PathBuf,
+    options: BuildOptions,
+    engine: EngineSettings,
+    apps: UnboundedSender<App>,
+    mut finished: tokio::sync::watch::Receiver<u64>,
+) {
     let base = std::path::absolute(&dir).unwrap_or(dir.clone());
-    let mut watcher = Watcher::default();
+    let mut watcher = Watcher { generation: 0, handed: 1, in_service: vec![(0, 0)], edited: BTreeMap::new() };
     forget_edits(&dir, &[]);
     let mut seen = stamps(&base);
     loop {
         std::thread::sleep(POLL);
+        if finished.has_changed().unwrap_or(false) {
+            watcher.forget_finished(&dir, *finished.borrow_and_update());
+        }
         let now = stamps(&base);
         if now == seen {
             continue;
@@ -130,9 +144,8 @@ pub fn watch(dir: PathBuf, options: BuildOptions, engine: EngineSettings, apps: 
                 if apps.send(app).is_err() {
                     return;
                 }
-                // The generation before goes on serving its requests in flight.
-                forget_edits(&dir, &[watcher.serving, generation]);
-                watcher.serving = generation;
+                watcher.in_service.push((watcher.handed, generation));
+                watcher.handed += 1;
             }
             Err(error) => {
                 eprintln!("fabricks: {what} changed: not served, the last good version goes on serving:\n{error:#}");
@@ -150,6 +163,14 @@ enum NotRestaged {
 }
 
 impl Watcher {
+    /// Remove the copies that no app the trigger still serves is served
+    /// from, now that it is done with the first `count` apps.
+    fn forget_finished(&mut self, dir: &Path, count: u64) {
+        self.in_service.retain(|(app, _)| *app >= count);
+        let keep: Vec<u64> = self.in_service.iter().map(|(_, copy)| *copy).collect();
+        forget_edits(dir, &keep);
+    }
+
     /// The app to serve after `changed`, how it was made, and the copy it
     /// is served from (0: the build's).
     fn refresh(
@@ -242,4 +263,42 @@ fn rebuild_all(project: &fabricks_builders::project::Project, options: &BuildOpt
     project::build_all(project.build_specs(), options, engine, true)?;
     project::check_sources(project, &app)?;
     Ok(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_is_removed_only_once_every_app_served_from_it_is_finished() {
+        let dir = std::env::temp_dir().join(format!("fabricks-watch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("Fabrickfile"), "[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"app:app\"\n")
+            .unwrap();
+        std::fs::write(dir.join("app.py"), "").unwrap();
+        let project = fabricks_builders::project::locate(&dir, false).unwrap();
+        let edits = project.build_specs().next().unwrap().work_dir().join("edits");
+        for copy in 1..=3 {
+            std::fs::create_dir_all(edits.join(copy.to_string())).unwrap();
+        }
+        let left = || {
+            let mut copies: Vec<u64> =
+                std::fs::read_dir(&edits).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().parse().unwrap()).collect();
+            copies.sort();
+            copies
+        };
+        // The build's app, then apps served from copies 1, 2 and 3; a
+        // rebuild (served from the build's folder again) after them.
+        let in_service = vec![(0, 0), (1, 1), (2, 2), (3, 3), (4, 0)];
+        let mut watcher = Watcher { generation: 3, handed: 5, in_service, edited: BTreeMap::new() };
+        watcher.forget_finished(&dir, 2);
+        assert_eq!(left(), [2, 3], "copy 1 served the second app, which is finished");
+        watcher.forget_finished(&dir, 2);
+        assert_eq!(left(), [2, 3]);
+        watcher.forget_finished(&dir, 4);
+        assert_eq!(left(), Vec::<u64>::new());
+        assert_eq!(watcher.in_service, [(4, 0)]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -3,7 +3,10 @@
 //! current generation from accepting; its requests finish on its own
 //! instances while connections wait in the socket's backlog, then the next
 //! generation (its components loaded from the compiled-code cache) accepts
-//! them. No connection is refused on the way. One worker process.
+//! them. No connection is refused on the way. One worker process. How many
+//! generations have finished (every request answered, the instances gone)
+//! is published, so that whoever made an app's files can remove them once
+//! nothing serves from them.
 
 use crate::{App, ServeOptions};
 use anyhow::{Context, Result};
@@ -11,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Serve `app`, then each app that arrives on `apps`, until a stop signal.
-pub fn serve(app: App, options: ServeOptions, mut apps: UnboundedReceiver<App>) -> Result<()> {
+/// `finished` counts the generations done with: `app` is the first, each
+/// app from `apps` the next.
+pub fn serve(app: App, options: ServeOptions, mut apps: UnboundedReceiver<App>, finished: tokio::sync::watch::Sender<u64>) -> Result<()> {
     let listener = crate::bind(options.listen, options.find_free_port, false)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let result = runtime.block_on(async {
@@ -31,6 +36,7 @@ pub fn serve(app: App, options: ServeOptions, mut apps: UnboundedReceiver<App>) 
             };
             let socket = listener.try_clone().context("sharing the listening socket with the next generation")?;
             crate::serve(app, options.clone(), socket, stop, || Ok(())).await?;
+            finished.send_modify(|count| *count += 1);
             let Some(newer) = next.lock().unwrap().take() else {
                 tracing::info!("stopped");
                 return Ok(());
