@@ -108,8 +108,16 @@ impl BuildSpec {
                     // Django keeps what it loaded (settings, the app registry,
                     // models) in its own modules: only a new snapshot is sure.
                     if app.framework == PythonFramework::Django { Refresh::Rebuild } else { Refresh::Restage { reload_app: true } }
-                } else {
+                } else if app.warm_up.is_empty() {
                     Refresh::Restage { reload_app: false }
+                } else if app.framework == PythonFramework::Django {
+                    Refresh::Rebuild
+                } else {
+                    // The build's warm-up pages may have compiled this
+                    // template into the snapshot, which Jinja (outside debug
+                    // mode) does not look at on disk again: the app is loaded
+                    // again, with a new template cache.
+                    Refresh::Restage { reload_app: true }
                 }
             }
             AppSource::NodeJs(_) if NODE_PACKAGES.contains(&name.as_str()) => Refresh::Rebuild,
@@ -207,6 +215,26 @@ mod tests {
         assert_eq!(refresh(&["__pycache__/main.cpython-314.pyc", ".fabricks/x"]), Refresh::Unaffected);
         std::fs::remove_file(&spec.output).unwrap();
         assert_eq!(refresh(&["templates/index.html"]), Refresh::Rebuild, "never built: nothing to restage into");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn with_warm_up_pages_a_template_edit_loads_the_app_again_and_djangos_rebuilds() {
+        let warm_up = "warm_up = [\"/\"]\n";
+        let (flask, dir) = spec(&[
+            ("Fabrickfile", &format!("[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\n{warm_up}")),
+            ("main.py", ""),
+        ]);
+        assert_eq!(flask.refresh_for(&[dir.join("templates/index.html")]), Refresh::Restage { reload_app: true });
+        std::fs::remove_dir_all(&dir).unwrap();
+        let (django, dir) = spec(&[
+            (
+                "Fabrickfile",
+                &format!("[from]\nsource = \"python\"\n[python]\nframework = \"django\"\napp = \"mysite.wsgi:application\"\n{warm_up}"),
+            ),
+            ("mysite/wsgi.py", ""),
+        ]);
+        assert_eq!(django.refresh_for(&[dir.join("blog/templates/post.html")]), Refresh::Rebuild);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
