@@ -1,5 +1,5 @@
 //! Builds that cannot succeed say why, naming what is missing or what cannot
-//! run in the guest.
+//! run in the guest; two builds of one app at once take turns.
 
 mod support;
 
@@ -160,4 +160,32 @@ fn a_warm_up_request_the_app_does_not_answer_stops_the_build_and_says_which() {
         "{stderr}"
     );
     assert!(!stderr.contains("warm_up '/':"), "the app answered / {stderr}");
+}
+
+#[test]
+fn two_builds_of_one_app_at_once_take_turns_and_the_second_finds_it_built() {
+    let runs = std::env::temp_dir().join(format!("fabricks-test-{}-build-runs.log", std::process::id()));
+    let _ = std::fs::remove_file(&runs);
+    // The app's own build command: slow enough for the second build to
+    // start while it runs; it notes each run outside the app's folder.
+    support::build_once("tests/apps/flask-probe");
+    let built = support::repo_path("tests/apps/flask-probe/.fabricks/flask-probe.wasm");
+    let command = format!("echo run >> {}; sleep 2; cp {} app.wasm", runs.display(), built.display());
+    let fabrickfile = format!("[from]\nsource = \"custom\"\n[build]\ncommand = \"{command}\"\noutput = \"app.wasm\"\n");
+    let dir = support::scratch_app("build-twice", &[("Fabrickfile", &fabrickfile)]);
+    let first = Command::new(support::binary()).args(["build", dir.to_str().unwrap()]).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let second = Command::new(support::binary()).args(["build", dir.to_str().unwrap()]).output().unwrap();
+    let first = first.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(first.status.success() && second.status.success(), "{stderr}");
+    assert!(stderr.contains("build-twice to finish (") && stderr.contains("fabricks: waiting for another build of "), "{stderr}");
+    assert!(stderr.contains("is up to date"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&runs).unwrap(), "run\n", "the build command ran once");
+    assert_eq!(std::fs::metadata(dir.join("app.wasm")).unwrap().len(), std::fs::metadata(&built).unwrap().len());
+    // Its output is not an input: a third build finds it built too.
+    let third = Command::new(support::binary()).args(["build", dir.to_str().unwrap()]).output().unwrap();
+    assert!(String::from_utf8_lossy(&third.stderr).contains("is up to date"), "{}", String::from_utf8_lossy(&third.stderr));
+    assert_eq!(std::fs::read_to_string(&runs).unwrap(), "run\n");
+    std::fs::remove_file(&runs).unwrap();
 }

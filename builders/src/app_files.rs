@@ -1,7 +1,8 @@
 //! Which files of an app directory make up the app: what is staged into the
 //! build and hashed for the no-op check. Build outputs, hidden folders,
-//! virtualenvs, `node_modules`, bytecode caches and the folders the app
-//! writes to (`skip`, relative to the app directory) are not part of it.
+//! virtualenvs, `node_modules`, bytecode caches, and the folders the app
+//! writes to and the component its own build command writes (`skip`,
+//! relative to the app directory) are not part of it.
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -28,7 +29,7 @@ fn walk(root: &Path, relative: &Path, skip: &[PathBuf], files: &mut Vec<PathBuf>
             if !skipped_folder(root, &path, skip) {
                 walk(root, &path, skip, files)?;
             }
-        } else if kind.is_file() && !skipped_file(&name) {
+        } else if kind.is_file() && !skipped_file(&name) && !skip.contains(&path) {
             files.push(path);
         }
     }

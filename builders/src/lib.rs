@@ -214,6 +214,8 @@ pub fn build(spec: &BuildSpec, options: &BuildOptions) -> Result<BuiltComponent>
     }
 
     let output_dir = spec.dir.join(OUTPUT_DIR);
+    std::fs::create_dir_all(&output_dir).with_context(|| format!("creating {}", output_dir.display()))?;
+    let _building = reuse::build_lock(&output_dir.join(format!("{id}.lock")), &id, options.quiet)?;
     let stamp_path = output_dir.join(format!("{id}.inputs"));
     let fingerprint = inputs_fingerprint(spec)?;
     let files_there = spec.run_time_files().iter().all(|(host, _)| host.is_dir());
@@ -224,7 +226,6 @@ pub fn build(spec: &BuildSpec, options: &BuildOptions) -> Result<BuiltComponent>
         return Ok(BuiltComponent { id, wasm, skipped: true });
     }
 
-    std::fs::create_dir_all(&output_dir).with_context(|| format!("creating {}", output_dir.display()))?;
     // Gitignore the build outputs by default, as cargo does for target/.
     let gitignore = output_dir.join(".gitignore");
     if !gitignore.exists() {
@@ -289,7 +290,11 @@ fn inputs_fingerprint(spec: &BuildSpec) -> Result<String> {
         hasher.update(include_str!("python_heap.rs"));
         hasher.update(python_heap::SOURCE);
     }
-    app_files::hash_into(&spec.dir, &spec.writable, &mut hasher)?;
+    // What an app's own build command writes into its folder is the
+    // build's output, not an input: hashed, it would rebuild every time.
+    let mut skip = spec.writable.clone();
+    skip.extend(spec.output.strip_prefix(&spec.dir).ok().map(Path::to_path_buf));
+    app_files::hash_into(&spec.dir, &skip, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))
 }
 

@@ -1,7 +1,8 @@
 //! What every builder does to keep work between builds and never leave a
 //! half-made result behind: folders reused while a stamp of their inputs is
-//! unchanged, toolchains installed once behind a ready marker, and outputs
-//! written to a partial file then moved into place.
+//! unchanged, toolchains installed once behind a ready marker, one build of
+//! a component at a time, and outputs written to a partial file then moved
+//! into place.
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -67,6 +68,27 @@ pub fn provision(dir: &Path, version: &str, install: impl FnOnce(&Path) -> Resul
     install(dir)?;
     std::fs::write(&ready, version).with_context(|| format!("writing {}", ready.display()))?;
     Ok(true)
+}
+
+/// Hold `lock_path` while one component is built: a second build of the
+/// same component at once (two terminals, two test runs) waits for the
+/// first, saying so, then finds its output up to date; they would
+/// otherwise write the same files. Released when dropped (or when the
+/// process dies).
+pub fn build_lock(lock_path: &Path, id: &str, quiet: bool) -> Result<std::fs::File> {
+    let lock = std::fs::File::create(lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => return Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => {}
+        Err(std::fs::TryLockError::Error(error)) => {
+            return Err(error).with_context(|| format!("locking {}", lock_path.display()));
+        }
+    }
+    if !quiet {
+        eprintln!("fabricks: waiting for another build of {id} to finish ({} is locked)", lock_path.display());
+    }
+    lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
+    Ok(lock)
 }
 
 /// Where a tool writes a component before [`publish`] moves it into place.
