@@ -86,6 +86,9 @@ pub struct PythonApp {
     /// compute and cache (compiled templates, specialized bytecode) every
     /// instance starts with.
     pub warm_up: Vec<String>,
+    /// Where `warm_up` is written, for the build's errors (`[python]
+    /// warm_up`, or the spin.toml section's).
+    pub warm_up_key: String,
 }
 
 /// A Node.js app: `[nodejs]`.
@@ -522,7 +525,15 @@ pub fn parse_python(section: &toml::Table, dir: &Path, file: &str, label: &str) 
         }
     };
 
-    Ok(PythonApp { framework, module: module.to_string(), attribute: attribute.to_string(), factory_args, requirements, warm_up })
+    Ok(PythonApp {
+        framework,
+        module: module.to_string(),
+        attribute: attribute.to_string(),
+        factory_args,
+        requirements,
+        warm_up,
+        warm_up_key: format!("{label} warm_up"),
+    })
 }
 
 /// Validate a Node.js framework section (`[nodejs]`, or the same keys in a
@@ -712,6 +723,10 @@ mod tests {
             let e = with(&format!("warm_up = {warm_up}\n")).unwrap_err().to_string();
             assert!(e.contains("[python] warm_up") && e.contains(problem) && e.contains("fix:"), "{warm_up}: {e}");
         }
+        // The build's errors about a listed request name the key where it is written.
+        let settings: toml::Table = toml::from_str("framework = \"flask\"\napp = \"main:app\"\nwarm_up = [\"/\"]").unwrap();
+        let python = parse_python(&settings, &dir, "spin.toml", "[trigger.fabricks.python]").unwrap();
+        assert_eq!(python.warm_up_key, "[trigger.fabricks.python] warm_up");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -380,7 +380,7 @@ def load_app():
 
 
 user_app = load_app()
-preload.prepare(user_app, {bridge_q}, {source_folders}, {warm_up})
+preload.prepare(user_app, {bridge_q}, {source_folders}, {warm_up}, {warm_up_key})
 # Under `up --watch`, an instance may load the app again from newer sources.
 IncomingHandler, Lifecycle = {bridge}.exports(reload.reloadable(user_app, load_app, {app_folder}, {bridge_q}))
 Command = command.command_class()
@@ -406,5 +406,6 @@ Command = command.command_class()
         source_folders = serde_json::to_string(&[GUEST_FOLDERS[0].1, GUEST_FOLDERS[1].1])?,
         // `[python] warm_up`: a JSON list of strings is a Python list of str.
         warm_up = serde_json::to_string(&app.warm_up)?,
+        warm_up_key = quote(&app.warm_up_key),
     ))
 }

@@ -188,19 +188,20 @@ def warm_up_quietly(warm_up, app):
         pass
 
 
-def warm_up_listed(warm_up, app, targets):
-    """The app's own warm-up requests (`[python] warm_up`): each must be
-    answered without an error, else the build stops and says which."""
+def warm_up_listed(warm_up, app, targets, key="[python] warm_up"):
+    """The app's own warm-up requests (`[python] warm_up`, written at `key`):
+    each must be answered without an error, else the build stops and says
+    which."""
     for target in targets:
         fix = "list paths the app answers to GET without a database or outbound calls (neither is there at build time), or remove it"
         try:
             status = warm_up(app, target)
         except BaseException as error:
-            print(f"fabricks-error: [python] warm_up {target!r}: the app raised {type(error).__name__}: {error} "
+            print(f"fabricks-error: {key} {target!r}: the app raised {type(error).__name__}: {error} "
                   f"at build time. Fix: {fix}.", file=sys.stderr)
             raise
         if status is None or status >= 400:
-            print(f"fabricks-error: [python] warm_up {target!r}: the app answered {status} at build time "
+            print(f"fabricks-error: {key} {target!r}: the app answered {status} at build time "
                   f"(a GET with Host: localhost). Fix: {fix}.", file=sys.stderr)
             raise RuntimeError(f"warm-up request {target!r} answered {status}")
 
@@ -262,11 +263,11 @@ def stdlib_named_in(folders, submodules=True):
     return {name for name in names if name.split(".")[0] in sys.stdlib_module_names and name.split(".")[0] not in _NEVER_SERVING}
 
 
-def prepare(app, interface, source_folders=(), warm_up_targets=()):
+def prepare(app, interface, source_folders=(), warm_up_targets=(), warm_up_key="[python] warm_up"):
     """Everything the entry module runs at build time, after loading the app;
     `source_folders` hold the app's and its packages' sources (as the guest
     sees them), `warm_up_targets` the app's own warm-up requests
-    (`[python] warm_up`)."""
+    (`[python] warm_up`, written at `warm_up_key`)."""
     from . import compat
 
     warm_up = warm_up_asgi if interface == "asgi" else warm_up_wsgi
@@ -284,7 +285,7 @@ def prepare(app, interface, source_folders=(), warm_up_targets=()):
     # request path (Flask's own work on an instance's first request: +0.5
     # ms; +0.2 ms with this; none with the route itself in `warm_up`).
     warm_up_quietly(warm_up, app)
-    warm_up_listed(warm_up, app, warm_up_targets)
+    warm_up_listed(warm_up, app, warm_up_targets, warm_up_key)
     freeze_snapshot()
 
 
