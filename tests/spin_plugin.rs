@@ -264,3 +264,76 @@ fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     format!("{:x}", sha2::Sha256::digest(bytes))
 }
+
+/// A working dir whose `spin.lock` has one component, tests/apps/flask-sqlite
+/// as fabricks built it, granted `databases`, and a runtime config file
+/// holding `runtime_config`. Returns (workdir, lock, runtime config).
+fn sqlite_workdir(name: &str, databases: &[&str], runtime_config: &str) -> (PathBuf, PathBuf, PathBuf) {
+    build_once("tests/apps/flask-sqlite");
+    let built = repo_path("tests/apps/flask-sqlite/.fabricks");
+    let workdir = scratch(name);
+    let folder = |name: &str| file_url(&built.join("build/flask-sqlite").join(name));
+    let lock = serde_json::json!({
+        "spin_lock_version": 0,
+        "metadata": { "name": "blog", "origin": file_url(&workdir.join("spin.toml")), "trigger": { "type": "fabricks" } },
+        "triggers": [{ "id": "blog-trigger", "trigger_type": "fabricks", "trigger_config": { "component": "blog", "route": "/..." } }],
+        "components": [{
+            "id": "blog",
+            "source": { "content_type": "application/wasm", "source": file_url(&built.join("flask-sqlite.wasm")) },
+            "files": [ { "source": folder("app"), "path": "/0" }, { "source": folder("deps"), "path": "/1" }, { "source": folder("adapter"), "path": "/2" } ],
+            "metadata": { "allowed_outbound_hosts": [], "databases": databases }
+        }]
+    });
+    let lock_path = workdir.join("spin.lock");
+    std::fs::write(&lock_path, serde_json::to_string_pretty(&lock).unwrap()).unwrap();
+    let runtime_config = {
+        let path = workdir.join("runtime-config.toml");
+        std::fs::write(&path, runtime_config).unwrap();
+        path
+    };
+    (workdir, lock_path, runtime_config)
+}
+
+#[test]
+fn a_runtime_config_file_places_the_default_database_for_the_guest_and_for_sqlite_statements() {
+    let config = "[sqlite_database.default]\ntype = \"spin\"\npath = \"data/blog.db\"\n\n[key_value_store.default]\ntype = \"spin\"\n";
+    let (workdir, lock, runtime_config) = sqlite_workdir("runtime-config", &["default"], config);
+    let mut command = Command::new(support::binary());
+    command.args(["--listen", "127.0.0.1:0", "--workers", "1", "--sqlite", "CREATE TABLE placed(x)"]);
+    command.arg("--runtime-config-file").arg(&runtime_config);
+    spin_env(&mut command, &workdir, &lock);
+    let server = Server::spawn(command);
+    // The guest opens "default": a query there answers, from the placed file.
+    assert_eq!(server.get("/count?to=3").text(), "3", "{}", server.stderr());
+    drop(server);
+    let placed = workdir.join("data/blog.db");
+    assert!(placed.is_file(), "the database is where the runtime config file says");
+    assert!(!workdir.join(".spin/sqlite_db.db").exists(), "nothing went to the state folder");
+    let tables = Command::new("python3")
+        .args(["-c", "import sqlite3, sys; print([r[0] for r in sqlite3.connect(sys.argv[1]).execute('SELECT name FROM sqlite_master')])"])
+        .arg(&placed)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&tables.stdout).trim(), "['placed']", "--sqlite ran on the placed file");
+}
+
+#[test]
+fn a_database_fabricks_cannot_place_stops_the_trigger_with_the_key_and_a_fix() {
+    for (databases, config, expected) in [
+        (
+            &["default"][..],
+            "[sqlite_database.default]\ntype = \"libsql\"\nurl = \"https://db.turso.io\"\ntoken = \"t\"\n",
+            "[sqlite_database.default]: type = \"libsql\"",
+        ),
+        (&["default", "audit"][..], "", "[component.blog] sqlite_databases: \"audit\" has no place"),
+    ] {
+        let (workdir, lock, runtime_config) = sqlite_workdir("runtime-config-refused", databases, config);
+        let mut command = Command::new(support::binary());
+        command.args(["--listen", "127.0.0.1:0"]).arg("--runtime-config-file").arg(&runtime_config);
+        spin_env(&mut command, &workdir, &lock);
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains(expected) && stderr.contains("fix:"), "{stderr}");
+    }
+}

@@ -37,7 +37,7 @@ pub struct TriggerArgs {
     /// Where the app's state lives (the "default" SQLite database); default: `.spin` beside spin.toml.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Runtime config file (accepted and ignored: no runtime config applies to wasi:http components).
+    /// Runtime config file: its `[sqlite_database.NAME]` tables say where the app's SQLite databases live (its other tables configure Spin's own interfaces and are ignored).
     #[arg(long, value_name = "FILE")]
     pub runtime_config_file: Option<PathBuf>,
     /// Application variables, as KEY=VALUE (accepted and ignored: wasi:http components read env, not variables).
@@ -78,9 +78,6 @@ pub fn run(cli: TriggerCli) -> Result<()> {
     if !args.follow.is_empty() {
         notice("--follow", "output of every component is shown");
     }
-    if args.runtime_config_file.is_some() {
-        notice("--runtime-config-file", "no runtime config applies to wasi:http components");
-    }
     if !args.variable.is_empty() {
         notice("--variable", "wasi:http components read their environment, not Spin variables");
     }
@@ -97,6 +94,10 @@ pub fn run(cli: TriggerCli) -> Result<()> {
             component.state_dir = Some(state_dir.clone());
         }
     }
+    if let Some(file) = &args.runtime_config_file {
+        fabricks_trigger::runtime_config::apply(&mut app, file)?;
+    }
+    fabricks_trigger::runtime_config::check_databases(&app, "spin.toml")?;
     fabricks_trigger::sqlite::run_startup_statements(&app, &args.serve.sqlite)?;
     fabricks_trigger::workers::serve(app, args.serve.serve_options()?, args.serve.workers())
 }

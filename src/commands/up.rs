@@ -38,6 +38,7 @@ pub fn run(args: UpArgs) -> Result<()> {
     let serve_options = args.serve.serve_options()?;
     let project = fabricks_builders::project::locate(&args.dir, false)?;
     let app = project::lock(&project)?;
+    fabricks_trigger::runtime_config::check_databases(&app, &project.origin.display().to_string())?;
     // No separate precompile: serving loads each component from the
     // compiled-code cache, compiling (and caching) it there on a miss.
     project::build_all(project.build_specs(), &options, &args.serve.engine(), false)?;

@@ -4,6 +4,7 @@
 //! a component was built.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -36,6 +37,10 @@ pub struct AppComponent {
     /// "default" SQLite database lives.
     #[serde(default)]
     pub state_dir: Option<PathBuf>,
+    /// Granted databases a runtime config file places, by name
+    /// ([`crate::runtime_config`]); "default" without one is in `state_dir`.
+    #[serde(default)]
+    pub database_files: BTreeMap<String, PathBuf>,
 }
 
 /// A host directory mounted into the guest.

@@ -222,6 +222,7 @@ impl ComponentInstances {
             sqlite: crate::sqlite::Grants {
                 allowed: Arc::new(app_component.sqlite_databases.iter().cloned().collect()),
                 state_dir: app_component.state_dir.clone(),
+                files: Arc::new(app_component.database_files.clone()),
                 idle: Default::default(),
             },
             reuse_count: limits.reuse_count(retire.is_some()),

@@ -13,6 +13,7 @@ pub mod outbound;
 pub mod pool;
 pub mod reload;
 pub mod router;
+pub mod runtime_config;
 pub mod server;
 pub mod sqlite;
 pub mod wagi;

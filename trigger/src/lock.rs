@@ -178,6 +178,7 @@ pub fn to_app(lock: &LockedApp, trigger_types: &[&str]) -> Result<App> {
             limits: own.or(trigger_limits.remove(&component.id).unwrap_or_default()),
             sqlite_databases,
             state_dir: origin.as_ref().and_then(|manifest| manifest.parent()).map(|dir| dir.join(".spin")),
+            database_files: Default::default(),
         });
     }
     for route in &routes {

@@ -3,7 +3,8 @@
 //! databases it is granted (the lock's `databases` metadata, which Spin
 //! writes from `sqlite_databases`); "default" is the file `sqlite_db.db` in
 //! the app's state folder (`.spin/` beside the manifest), where `spin up`
-//! keeps it, so both see the same data. Every guest connection is a host
+//! keeps it, so both see the same data, unless a runtime config file places
+//! it, or another database, elsewhere ([`crate::runtime_config`]). Every guest connection is a host
 //! connection of its own while it is open, in WAL mode, waiting out the
 //! other connections' locks (on a blocking thread), so instances and worker
 //! processes share one file safely; a transaction a guest leaves open is
@@ -44,6 +45,8 @@ pub struct Grants {
     /// The app's state folder (`.spin` beside the manifest), holding
     /// `sqlite_db.db` for "default".
     pub state_dir: Option<PathBuf>,
+    /// Databases a runtime config file places (which may move "default").
+    pub files: Arc<std::collections::BTreeMap<String, PathBuf>>,
     /// Host connections guests have closed, ready for the next `open`
     /// (apps open one per request): opening a file and setting it up cost
     /// more than a small query.
@@ -56,6 +59,9 @@ const IDLE_CONNECTIONS: usize = 8;
 impl Grants {
     /// The file of database `name`, if fabricks knows where it lives.
     fn file(&self, name: &str) -> Option<PathBuf> {
+        if let Some(file) = self.files.get(name) {
+            return Some(file.clone());
+        }
         match name {
             DEFAULT_DATABASE => self.state_dir.as_ref().map(|dir| dir.join("sqlite_db.db")),
             _ => None,
@@ -285,7 +291,8 @@ pub fn run_startup_statements(app: &crate::App, statements: &[String]) -> Result
         return Ok(());
     }
     let granted = app.components.iter().find(|c| c.sqlite_databases.iter().any(|d| d == DEFAULT_DATABASE));
-    let Some(file) = granted.and_then(|c| c.state_dir.as_ref()).map(|dir| dir.join("sqlite_db.db")) else {
+    let placed = |c: &crate::AppComponent| c.database_files.get(DEFAULT_DATABASE).cloned();
+    let Some(file) = granted.and_then(|c| placed(c).or_else(|| c.state_dir.as_ref().map(|dir| dir.join("sqlite_db.db")))) else {
         anyhow::bail!(
             "--sqlite: no component of the app is granted the \"default\" database\n  fix: grant one ([capabilities] sqlite = [\"default\"] in the Fabrickfile, or sqlite_databases = [\"default\"] in spin.toml)"
         );
