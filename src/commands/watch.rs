@@ -86,6 +86,8 @@ struct Edited {
     staged: StagedEdit,
     /// Its instances load the app's modules again from the copy.
     reload_app: bool,
+    /// The number of the copy.
+    copy: u64,
 }
 
 /// What the watcher keeps between edits.
@@ -95,9 +97,9 @@ struct Watcher {
     /// Apps handed to the trigger so far (the one it started with included).
     handed: u64,
     /// For each app the trigger may still serve requests of, oldest first:
-    /// its number (from 0) and the copy it is served from (0: the build's
-    /// own folder).
-    in_service: Vec<(u64, u64)>,
+    /// its number (from 0) and the copies its components are served from
+    /// (none: the build's own folders).
+    in_service: Vec<(u64, Vec<u64>)>,
     /// Components served from an edit's copy, by id.
     edited: BTreeMap<String, Edited>,
 }
@@ -112,7 +114,7 @@ pub fn watch(
     mut finished: tokio::sync::watch::Receiver<u64>,
 ) {
     let base = std::path::absolute(&dir).unwrap_or(dir.clone());
-    let mut watcher = Watcher { generation: 0, handed: 1, in_service: vec![(0, 0)], edited: BTreeMap::new() };
+    let mut watcher = Watcher { generation: 0, handed: 1, in_service: vec![(0, Vec::new())], edited: BTreeMap::new() };
     forget_edits(&dir, &[]);
     let mut seen = stamps(&base);
     loop {
@@ -139,12 +141,14 @@ pub fn watch(
         seen = latest;
         let started = Instant::now();
         match watcher.refresh(&dir, &changed, &options, &engine) {
-            Ok((app, how, generation)) => {
+            Ok((app, how)) => {
                 eprintln!("fabricks: {what} changed: {how} in {:.1} s; serving it", started.elapsed().as_secs_f64());
                 if apps.send(app).is_err() {
                     return;
                 }
-                watcher.in_service.push((watcher.handed, generation));
+                // Components an edit did not touch go on from older copies.
+                let copies = watcher.edited.values().map(|edited| edited.copy).collect();
+                watcher.in_service.push((watcher.handed, copies));
                 watcher.handed += 1;
             }
             Err(error) => {
@@ -167,34 +171,27 @@ impl Watcher {
     /// from, now that it is done with the first `count` apps.
     fn forget_finished(&mut self, dir: &Path, count: u64) {
         self.in_service.retain(|(app, _)| *app >= count);
-        let keep: Vec<u64> = self.in_service.iter().map(|(_, copy)| *copy).collect();
+        let keep: Vec<u64> = self.in_service.iter().flat_map(|(_, copies)| copies.iter().copied()).collect();
         forget_edits(dir, &keep);
     }
 
-    /// The app to serve after `changed`, how it was made, and the copy it
-    /// is served from (0: the build's).
-    fn refresh(
-        &mut self,
-        dir: &Path,
-        changed: &[PathBuf],
-        options: &BuildOptions,
-        engine: &EngineSettings,
-    ) -> Result<(App, &'static str, u64)> {
+    /// The app to serve after `changed`, and how it was made.
+    fn refresh(&mut self, dir: &Path, changed: &[PathBuf], options: &BuildOptions, engine: &EngineSettings) -> Result<(App, &'static str)> {
         let project = fabricks_builders::project::locate(dir, false)?;
         let refreshes: Vec<(&BuildSpec, Refresh)> = project.build_specs().map(|spec| (spec, spec.refresh_for(changed))).collect();
         let rebuild = refreshes.iter().any(|(_, refresh)| *refresh == Refresh::Rebuild)
             || refreshes.iter().all(|(_, refresh)| *refresh == Refresh::Unaffected);
         if !rebuild {
             match self.restage(&project, &refreshes, engine) {
-                Ok((app, true)) => return Ok((app, "reloaded the app's code", self.generation)),
-                Ok((app, false)) => return Ok((app, "copied the app's files", self.generation)),
+                Ok((app, true)) => return Ok((app, "reloaded the app's code")),
+                Ok((app, false)) => return Ok((app, "copied the app's files")),
                 Err(NotRestaged::Failed(error)) => return Err(error),
                 Err(NotRestaged::NeedsRebuild) => {}
             }
         }
         let app = rebuild_all(&project, options, engine)?;
         self.edited.clear();
-        Ok((app, "rebuilt", 0))
+        Ok((app, "rebuilt"))
     }
 
     /// Copy the app's files for each component whose edit needs no build,
@@ -215,7 +212,7 @@ impl Watcher {
                 Staged::NeedsRebuild => return Err(NotRestaged::NeedsRebuild),
             };
             reloaded |= reload_app;
-            self.edited.insert(spec.id.clone(), Edited { staged, reload_app });
+            self.edited.insert(spec.id.clone(), Edited { staged, reload_app, copy: self.generation });
         }
         let mut app = project::lock(project).map_err(NotRestaged::Failed)?;
         for component in &mut app.components {
@@ -288,17 +285,20 @@ mod tests {
             copies.sort();
             copies
         };
-        // The build's app, then apps served from copies 1, 2 and 3; a
-        // rebuild (served from the build's folder again) after them.
-        let in_service = vec![(0, 0), (1, 1), (2, 2), (3, 3), (4, 0)];
+        // The build's app; then apps served from copy 1, from copies 1 and
+        // 2 (an edit to a second component), and from 3; then a rebuild
+        // (served from the build's folders again).
+        let in_service = vec![(0, vec![]), (1, vec![1]), (2, vec![1, 2]), (3, vec![3]), (4, vec![])];
         let mut watcher = Watcher { generation: 3, handed: 5, in_service, edited: BTreeMap::new() };
         watcher.forget_finished(&dir, 2);
-        assert_eq!(left(), [2, 3], "copy 1 served the second app, which is finished");
-        watcher.forget_finished(&dir, 2);
-        assert_eq!(left(), [2, 3]);
+        assert_eq!(left(), [1, 2, 3], "the third app, not finished, is served from copy 1 too");
+        watcher.forget_finished(&dir, 3);
+        assert_eq!(left(), [3]);
+        watcher.forget_finished(&dir, 3);
+        assert_eq!(left(), [3]);
         watcher.forget_finished(&dir, 4);
         assert_eq!(left(), Vec::<u64>::new());
-        assert_eq!(watcher.in_service, [(4, 0)]);
+        assert_eq!(watcher.in_service, [(4, vec![])]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
