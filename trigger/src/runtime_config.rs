@@ -52,7 +52,7 @@ fn sqlite_databases(text: &str, file: &str, base: &Path) -> Result<BTreeMap<Stri
         match settings.get("type").and_then(|t| t.as_str()) {
             Some("spin") => {}
             Some("libsql") => bail!(
-                "{file}: {key}: type = \"libsql\" is a remote database (libSQL, Turso), which Spin's own trigger serves and fabricks does not\n  fix: serve the component under [[trigger.http]] (as `spin-fabricks convert` writes it), which Spin runs with libSQL; or keep the database in a file: {fix}"
+                "{file}: {key}: type = \"libsql\" is a remote database (libSQL, Turso), which Spin's own trigger serves and fabricks does not\n  fix: serve the component under [[trigger.http]] (`spin-fabricks convert --trigger http` writes it), which Spin runs with libSQL; or keep the database in a file: {fix}"
             ),
             Some(other) => bail!("{file}: {key}: type = {other:?} is not a database type (\"spin\" or \"libsql\")\n  fix: {fix}"),
             None => bail!("{file}: {key}: type is missing\n  fix: {fix}"),
