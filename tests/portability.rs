@@ -45,7 +45,8 @@ fn wasmtime() -> PathBuf {
 /// `--dir HOST::GUEST` for each entry of the component's `files` in the
 /// spin.toml `convert --trigger http` writes for `app`.
 fn dirs_from_converted_manifest(app: &Path, id: &str) -> Vec<String> {
-    let out = std::env::temp_dir().join(format!("fabricks-portability-{}.toml", std::process::id()));
+    // One file per app: the tests run at once.
+    let out = std::env::temp_dir().join(format!("fabricks-portability-{}-{id}.toml", std::process::id()));
     let output = support::run(&["convert", app.to_str().unwrap(), "--trigger", "http", "--force", "-o", out.to_str().unwrap()]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let manifest: toml::Table = toml::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
