@@ -65,6 +65,19 @@ pub struct AppRoute {
     pub wagi: Option<crate::wagi::WagiConfig>,
 }
 
+impl AppComponent {
+    /// Where its SQLite database `name` lives: where a runtime config file
+    /// placed it, else, for "default", `sqlite_db.db` in the state folder
+    /// (where `spin up` keeps it); None when nowhere.
+    pub fn database_file(&self, name: &str) -> Option<PathBuf> {
+        match self.database_files.get(name) {
+            Some(file) => Some(file.clone()),
+            None if name == crate::sqlite::DEFAULT_DATABASE => self.state_dir.as_ref().map(|dir| dir.join("sqlite_db.db")),
+            None => None,
+        }
+    }
+}
+
 impl App {
     pub fn component(&self, id: &str) -> Option<&AppComponent> {
         self.components.iter().find(|c| c.id == id)

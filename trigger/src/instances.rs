@@ -221,8 +221,13 @@ impl ComponentInstances {
             files: app_component.files.clone(),
             sqlite: crate::sqlite::Grants {
                 allowed: Arc::new(app_component.sqlite_databases.iter().cloned().collect()),
-                state_dir: app_component.state_dir.clone(),
-                files: Arc::new(app_component.database_files.clone()),
+                files: Arc::new(
+                    app_component
+                        .sqlite_databases
+                        .iter()
+                        .filter_map(|name| Some((name.clone(), app_component.database_file(name)?)))
+                        .collect(),
+                ),
                 idle: Default::default(),
             },
             reuse_count: limits.reuse_count(retire.is_some()),

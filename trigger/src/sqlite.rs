@@ -42,10 +42,8 @@ pub const DEFAULT_DATABASE: &str = "default";
 pub struct Grants {
     /// The database names the component is granted.
     pub allowed: Arc<HashSet<String>>,
-    /// The app's state folder (`.spin` beside the manifest), holding
-    /// `sqlite_db.db` for "default".
-    pub state_dir: Option<PathBuf>,
-    /// Databases a runtime config file places (which may move "default").
+    /// The file of each granted database that has one
+    /// ([`crate::AppComponent::database_file`]).
     pub files: Arc<std::collections::BTreeMap<String, PathBuf>>,
     /// Host connections guests have closed, ready for the next `open`
     /// (apps open one per request): opening a file and setting it up cost
@@ -55,19 +53,6 @@ pub struct Grants {
 
 /// At most this many closed connections are kept for reuse.
 const IDLE_CONNECTIONS: usize = 8;
-
-impl Grants {
-    /// The file of database `name`, if fabricks knows where it lives.
-    fn file(&self, name: &str) -> Option<PathBuf> {
-        if let Some(file) = self.files.get(name) {
-            return Some(file.clone());
-        }
-        match name {
-            DEFAULT_DATABASE => self.state_dir.as_ref().map(|dir| dir.join("sqlite_db.db")),
-            _ => None,
-        }
-    }
-}
 
 /// One open guest connection. Its statements run on the guest's own thread
 /// first, with no busy timeout (a hop to another thread cost more than a
@@ -142,7 +127,7 @@ impl api::HostConnection for SqliteView<'_> {
         if !self.ctx.grants.allowed.contains(&database) {
             return Err(Error::AccessDenied);
         }
-        let Some(file) = self.ctx.grants.file(&database) else {
+        let Some(file) = self.ctx.grants.files.get(&database).cloned() else {
             return Err(Error::NoSuchDatabase);
         };
         let idle = self.ctx.grants.idle.clone();
@@ -291,8 +276,7 @@ pub fn run_startup_statements(app: &crate::App, statements: &[String]) -> Result
         return Ok(());
     }
     let granted = app.components.iter().find(|c| c.sqlite_databases.iter().any(|d| d == DEFAULT_DATABASE));
-    let placed = |c: &crate::AppComponent| c.database_files.get(DEFAULT_DATABASE).cloned();
-    let Some(file) = granted.and_then(|c| placed(c).or_else(|| c.state_dir.as_ref().map(|dir| dir.join("sqlite_db.db")))) else {
+    let Some(file) = granted.and_then(|c| c.database_file(DEFAULT_DATABASE)) else {
         anyhow::bail!(
             "--sqlite: no component of the app is granted the \"default\" database\n  fix: grant one ([capabilities] sqlite = [\"default\"] in the Fabrickfile, or sqlite_databases = [\"default\"] in spin.toml)"
         );
