@@ -188,7 +188,7 @@ def warm_up_quietly(warm_up, app):
         pass
 
 
-def warm_up_listed(warm_up, app, targets, key="[python] warm_up"):
+def warm_up_listed(warm_up, app, targets, key):
     """The app's own warm-up requests (`[python] warm_up`, written at `key`):
     each must be answered without an error, else the build stops and says
     which."""
@@ -263,7 +263,7 @@ def stdlib_named_in(folders, submodules=True):
     return {name for name in names if name.split(".")[0] in sys.stdlib_module_names and name.split(".")[0] not in _NEVER_SERVING}
 
 
-def prepare(app, interface, source_folders=(), warm_up_targets=(), warm_up_key="[python] warm_up"):
+def prepare(app, interface, source_folders, warm_up_targets, warm_up_key):
     """Everything the entry module runs at build time, after loading the app;
     `source_folders` hold the app's and its packages' sources (as the guest
     sees them), `warm_up_targets` the app's own warm-up requests
