@@ -380,7 +380,7 @@ fn parse_sqlite(table: &toml::Table, file: &str) -> Result<Vec<String>> {
         match entry.as_str() {
             Some("default") => names.push("default".to_string()),
             Some(other) => bail!(
-                "{file}: {KEY}: {other:?} is a database fabricks has no place for (only \"default\" lives in .spin/sqlite_db.db; others need Spin's runtime config, which fabricks does not read yet)\n  fix: {fix}"
+                "{file}: {KEY}: {other:?} is a database fabricks has no place for (only \"default\" lives in .spin/sqlite_db.db; others need Spin's runtime config, which only trigger-fabricks under `spin up` reads, from a spin.toml app)\n  fix: {fix}"
             ),
             None => bail!("{file}: {KEY}: {entry} is not a database name\n  fix: {fix}"),
         }
