@@ -19,6 +19,7 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("spin_sqlite3.py", include_str!("../../adapters/python/fabricks_adapter/spin_sqlite3.py")),
     ("outbound.py", include_str!("../../adapters/python/fabricks_adapter/outbound.py")),
     ("reload.py", include_str!("../../adapters/python/fabricks_adapter/reload.py")),
+    ("routes.py", include_str!("../../adapters/python/fabricks_adapter/routes.py")),
 ];
 
 /// fabricks' own WIT package (its `lifecycle` interface), written beside the
