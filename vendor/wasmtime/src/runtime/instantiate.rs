@@ -11,6 +11,8 @@ use alloc::sync::Arc;
 use core::ops::Range;
 use core::str;
 use core::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use wasmtime_environ::packed_option::ReservedValue;
 use wasmtime_environ::{
     CompiledFunctionsTable, CompiledModuleInfo, DefinedFuncIndex, FilePos, FuncIndex, FuncKey,
     FunctionLoc, FunctionName, Metadata, Module, ModuleInternedTypeIndex, StaticModuleIndex,
@@ -33,6 +35,21 @@ pub struct CompiledModule {
     /// looked both ranges up again in `func_loc`'s binary searches (~11% of
     /// a fresh CPython instance's request); see vendor/wasmtime/FABRICKS.md.
     defined_ranges: Box<[AtomicU64]>,
+    /// fabricks: the funcref of each escaped defined function but for its
+    /// instance's `vmctx`, by `FuncRefIndex`, worked out at the first
+    /// instantiation; every instance then writes all of them at once (see
+    /// [`CompiledModule::funcref_seeds`]).
+    funcref_seeds: OnceLock<Box<[Option<FuncRefSeed>]>>,
+}
+
+/// fabricks: what a defined function's `VMFuncRef` holds that is the same in
+/// every instance of its module: where its array-to-wasm trampoline and its
+/// code start in the module's text, and its engine type.
+#[derive(Clone, Copy)]
+pub(crate) struct FuncRefSeed {
+    pub array_call: u32,
+    pub wasm_call: u32,
+    pub type_index: wasmtime_environ::VMSharedTypeIndex,
 }
 
 impl CompiledModule {
@@ -70,6 +87,7 @@ impl CompiledModule {
             index,
             func_names: info.func_names,
             defined_ranges,
+            funcref_seeds: OnceLock::new(),
         };
         ret.register_profiling(profiler)?;
 
@@ -166,6 +184,42 @@ impl CompiledModule {
         let start = usize::try_from(start).unwrap();
         let end = start + usize::try_from(length).unwrap();
         start..end
+    }
+
+    /// fabricks: the module's [`FuncRefSeed`]s, by `FuncRefIndex` (`None`
+    /// for an escaped imported function, whose funcref is its import).
+    ///
+    /// Wasmtime makes a defined function's funcref in its instance's
+    /// `VMContext` when something first asks for it, two text lookups and a
+    /// write each time. A componentize-py component's libpython asks for
+    /// thousands at every instantiation (its start code fills its table
+    /// with `ref.func`: its element segments sit at an imported
+    /// `__table_base`), and its indirect calls reach more: ~9% of the CPU of
+    /// a Flask app served with a fresh instance per request. With the seeds
+    /// an instance writes every funcref at once, in order, when it is made,
+    /// and asking for one is reading its address.
+    pub(crate) fn funcref_seeds(&self) -> &[Option<FuncRefSeed>] {
+        self.funcref_seeds.get_or_init(|| {
+            let module = &self.module;
+            let mut seeds = vec![None; module.num_escaped_funcs];
+            for i in 0..module.num_defined_funcs() {
+                let def_index = DefinedFuncIndex::from_u32(u32::try_from(i).unwrap());
+                let func = &module.functions[module.func_index(def_index)];
+                if func.func_ref.is_reserved_value() {
+                    continue;
+                }
+                let index = self.module_index();
+                let array_call =
+                    self.function_range(FuncKey::ArrayToWasmTrampoline(index, def_index));
+                let wasm_call = self.function_range(FuncKey::DefinedWasmFunction(index, def_index));
+                seeds[func.func_ref.as_u32() as usize] = Some(FuncRefSeed {
+                    array_call: u32::try_from(array_call.start).unwrap(),
+                    wasm_call: u32::try_from(wasm_call.start).unwrap(),
+                    type_index: func.signature.unwrap_engine_type_index(),
+                });
+            }
+            seeds.into_boxed_slice()
+        })
     }
 
     /// Get the Wasm-to-array trampoline for the given signature, as a

@@ -33,8 +33,8 @@ use wasmtime_environ::ModuleInternedTypeIndex;
 use wasmtime_environ::error::OutOfMemory;
 use wasmtime_environ::{
     Abi, DefinedFuncIndex, DefinedGlobalIndex, DefinedMemoryIndex, DefinedTableIndex,
-    DefinedTagIndex, EntityIndex, EntityRef, FuncIndex, FuncKey, GlobalConstValue, GlobalIndex,
-    HostPtr, MemoryIndex, MemoryInitialization, ModuleStartup, PassiveElemIndex, PtrSize,
+    DefinedTagIndex, EntityIndex, EntityRef, FuncIndex, FuncKey, FuncRefIndex, GlobalConstValue,
+    GlobalIndex, HostPtr, MemoryIndex, MemoryInitialization, ModuleStartup, PassiveElemIndex, PtrSize,
     RuntimeDataIndex, TableIndex, TagIndex, VMCONTEXT_MAGIC, VMOffsets, VMSharedTypeIndex,
     WasmRefType, packed_option::ReservedValue,
 };
@@ -144,6 +144,11 @@ pub struct Instance {
     /// cross-thread stuff used in `InstancePre`)
     store: Option<VMStoreRawPtr>,
 
+    /// fabricks: whether every escaped defined function's funcref was
+    /// written when the instance was made (`initialize_funcrefs`), so that
+    /// asking for one is reading its address.
+    funcrefs_prefilled: bool,
+
     /// Additional context used by compiled wasm code. This field is last, and
     /// represents a dynamically-sized array that extends beyond the nominal
     /// end of the struct (similar to a flexible array member).
@@ -209,6 +214,7 @@ impl Instance {
             #[cfg(feature = "wmemcheck")]
             wmemcheck_state,
             store: None,
+            funcrefs_prefilled: false,
             vmctx: OwnedVMContext::new(),
         })?;
 
@@ -880,6 +886,10 @@ impl Instance {
         let func = &module.functions[index];
         let type_index = func.signature.unwrap_engine_type_index();
         let vmctx_offset = self.offsets().vmctx_func_ref(func.func_ref);
+        if self.funcrefs_prefilled {
+            // SAFETY: written when the instance was made, at this offset.
+            return Some(unsafe { self.vmctx_plus_offset_raw::<VMFuncRef>(vmctx_offset) });
+        }
         let array_to_wasm_key = FuncKey::ArrayToWasmTrampoline(module.module_index, def_index);
         let wasm_key = FuncKey::DefinedWasmFunction(module.module_index, def_index);
         // SAFETY: the type/offset/keys here are all valid for the defined
@@ -893,6 +903,49 @@ impl Instance {
                 wasm_key,
             )
         }
+    }
+
+    /// fabricks: write every escaped defined function's funcref into the new
+    /// instance's `VMContext` from its module's seeds
+    /// (`CompiledModule::funcref_seeds`), in order, and mark them written.
+    /// Not with guest debugging on: the store then runs a private copy of
+    /// the code, which the seeds' addresses are not in.
+    ///
+    /// # Safety
+    ///
+    /// Only while the vmctx is initialized, before any funcref is asked for.
+    unsafe fn initialize_funcrefs(mut self: Pin<&mut Self>) {
+        let Some(module) = self.runtime_module() else {
+            return;
+        };
+        if module.engine().tunables().debug_guest {
+            return;
+        }
+        let seeds = module.compiled_module().funcref_seeds();
+        let text = module.engine_code().text().as_ptr();
+        let vmctx: VmPtr<VMOpaqueContext> = VMOpaqueContext::from_vmcontext(self.vmctx()).into();
+        let offsets = self.offsets();
+        for (index, seed) in seeds.iter().enumerate() {
+            let Some(seed) = seed else { continue };
+            // SAFETY: the seeds' offsets are into this module's text (the
+            // engine's copy, which the store runs), and each funcref index
+            // is below the module's `num_escaped_funcs`, so within the vmctx.
+            unsafe {
+                let array_call = text.add(seed.array_call as usize).cast_mut();
+                let wasm_call = text.add(seed.wasm_call as usize).cast_mut();
+                let (array_call, wasm_call) =
+                    (NonNull::new_unchecked(array_call), NonNull::new_unchecked(wasm_call));
+                let offset = offsets.vmctx_func_ref(FuncRefIndex::from_u32(index as u32));
+                self.vmctx_plus_offset_raw::<VMFuncRef>(offset).write(VMFuncRef {
+                    array_call: VmPtr::from(array_call.cast()),
+                    wasm_call: Some(VmPtr::from(wasm_call.cast())),
+                    vmctx,
+                    type_index: seed.type_index,
+                });
+            }
+        }
+        // SAFETY: a plain field, not structurally pinned.
+        unsafe { self.as_mut().get_unchecked_mut().funcrefs_prefilled = true };
     }
 
     fn get_start_func_ref(
@@ -1269,6 +1322,12 @@ impl Instance {
         // eagerly construct each element in it whenever asked for a reference
         // to that element. In other words, there is no state needed to track
         // the lazy-init, so we don't need to initialize any state now.
+        // (fabricks: unless the module's funcrefs are written all at once.)
+        //
+        // SAFETY: the vmctx is being initialized, with this module's offsets.
+        unsafe {
+            instance.as_mut().initialize_funcrefs();
+        }
 
         // Initialize the defined tables
         //
