@@ -182,6 +182,23 @@ fn the_snapshot_holds_every_werkzeug_routes_compiled_pattern() {
 }
 
 #[test]
+fn the_snapshot_holds_the_apps_templates_compiled_and_a_reload_forgets_them() {
+    // Jinja compiles a template at its first render; the build compiled
+    // every template the app's environment lists (none is rendered then).
+    // An instance asked to reload (`up --watch`) forgets them.
+    let code = "import gc, jinja2\n\
+                from fabricks_adapter import templates\n\
+                gc.unfreeze()\n\
+                [env] = [e for e in gc.get_objects() if isinstance(e, jinja2.Environment)]\n\
+                print(sorted(key[1] for key in env.cache.keys()))\n\
+                templates.forget()\n\
+                print(len(env.cache))";
+    let (status, stdout, stderr) = exec(FACTORY_APP, &["python", "-c", code]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(stdout, "['auth/login.html', 'auth/register.html', 'base.html', 'index.html']\n0\n");
+}
+
+#[test]
 fn commands_write_to_the_same_instance_folder_the_server_reads() {
     let name = format!("from-exec-{}.txt", std::process::id());
     let code = format!(
@@ -242,6 +259,21 @@ fn the_snapshot_holds_djangos_compiled_url_patterns_and_reverse_lookup() {
     let (status, stdout, stderr) = exec(DJANGO_APP, &["python", "-c", code]);
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(stdout, "True True True\n");
+}
+
+#[test]
+fn the_snapshot_holds_djangos_templates_compiled_and_a_reload_forgets_them() {
+    // The admin's templates, in the cached loader as after their first
+    // render; an instance asked to reload (`up --watch`) forgets them.
+    let code = "from django.template import engines\n\
+                from fabricks_adapter import templates\n\
+                [loader] = engines['django'].engine.template_loaders\n\
+                print(type(loader).__module__, 'admin/login.html' in loader.get_template_cache, 'admin/change_list.html' in loader.get_template_cache)\n\
+                templates.forget()\n\
+                print(len(loader.get_template_cache))";
+    let (status, stdout, stderr) = exec(DJANGO_APP, &["python", "-c", code]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(stdout, "django.template.loaders.cached True True\n0\n");
 }
 
 fn serve_django_app() -> Server {

@@ -99,10 +99,11 @@ fn flask_templates_views_and_requirements_are_served_as_they_are_edited_and_a_br
     assert!(server.get("/").text().contains("No notes yet."));
     let client = Client::start(&server, "/");
 
-    // A template: read from disk while serving, so copied, not rebuilt.
+    // A template: the build compiled it into the snapshot, so new instances
+    // forget the compiled templates and load the app again; not rebuilt.
     edit(&template, "No notes yet.", "Nothing written yet.");
     assert!(served(&server, "/", "Nothing written yet.", SERVED), "{}", server.stderr());
-    assert!(server.wait_for_log("notes/templates/index.html changed: copied the app's files in", SERVED), "{}", server.stderr());
+    assert!(server.wait_for_log("notes/templates/index.html changed: reloaded the app's code in", SERVED), "{}", server.stderr());
 
     // A view in a blueprint of an app factory: new instances load the app again.
     let route = "\n\n@bp.route(\"/version\")\ndef version():\n    return \"one\"\n";

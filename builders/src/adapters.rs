@@ -20,6 +20,7 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("outbound.py", include_str!("../../adapters/python/fabricks_adapter/outbound.py")),
     ("reload.py", include_str!("../../adapters/python/fabricks_adapter/reload.py")),
     ("routes.py", include_str!("../../adapters/python/fabricks_adapter/routes.py")),
+    ("templates.py", include_str!("../../adapters/python/fabricks_adapter/templates.py")),
 ];
 
 /// fabricks' own WIT package (its `lifecycle` interface), written beside the

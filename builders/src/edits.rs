@@ -9,7 +9,7 @@
 //! the generation still serving keeps reading the files it started with,
 //! until the watcher lets it go.
 
-use crate::fabrickfile::{AppSource, PythonFramework};
+use crate::fabrickfile::AppSource;
 use crate::{BuildSpec, app_files, nodejs, python};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -104,19 +104,13 @@ impl BuildSpec {
                 let requirements = app.requirements.as_ref().is_some_and(|r| std::path::absolute(r).is_ok_and(|r| r == dir.join(relative)));
                 if requirements || name == "pyproject.toml" {
                     Refresh::Rebuild
-                } else if extension == "py" {
-                    // Django keeps what it loaded (settings, the app registry,
-                    // models) in its own modules: only a new snapshot is sure.
-                    if app.framework == PythonFramework::Django { Refresh::Rebuild } else { Refresh::Restage { reload_app: true } }
-                } else if app.warm_up.is_empty() {
-                    Refresh::Restage { reload_app: false }
-                } else if app.framework == PythonFramework::Django {
+                } else if extension == "py" && !app.framework.reloads_modules() {
                     Refresh::Rebuild
                 } else {
-                    // The build's warm-up pages may have compiled this
-                    // template into the snapshot, which Jinja (outside debug
-                    // mode) does not look at on disk again: the app is loaded
-                    // again, with a new template cache.
+                    // A module is loaded again; and any other file may be a
+                    // template the build compiled into the snapshot, which
+                    // Jinja (outside debug mode) and Django do not read on
+                    // disk again: instances forget the compiled templates.
                     Refresh::Restage { reload_app: true }
                 }
             }
@@ -145,7 +139,9 @@ impl BuildSpec {
         let mut mounts = vec![(copy.clone(), self.app_guest_folder().unwrap_or_default().to_string())];
         let mut check = None;
         match &self.source {
-            AppSource::Python(_) if reload_app => check = Some(RELOAD_CHECK),
+            // Whether the edited app's modules load (a Django app's are not
+            // loaded again).
+            AppSource::Python(app) if reload_app && app.framework.reloads_modules() => check = Some(RELOAD_CHECK),
             AppSource::NodeJs(_) if reload_app => {
                 let folder = edit.join("reload");
                 std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
@@ -197,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn python_sources_reload_templates_restage_and_settings_rebuild() {
+    fn python_sources_and_templates_reload_and_settings_rebuild() {
         let (spec, dir) = spec(&[
             (
                 "Fabrickfile",
@@ -208,7 +204,8 @@ mod tests {
         ]);
         let refresh = |files: &[&str]| spec.refresh_for(&files.iter().map(|f| dir.join(f)).collect::<Vec<_>>());
         assert_eq!(refresh(&["main.py"]), Refresh::Restage { reload_app: true });
-        assert_eq!(refresh(&["templates/index.html"]), Refresh::Restage { reload_app: false });
+        // The build compiled the templates into the snapshot: instances forget them.
+        assert_eq!(refresh(&["templates/index.html"]), Refresh::Restage { reload_app: true });
         assert_eq!(refresh(&["templates/index.html", "pkg/views.py"]), Refresh::Restage { reload_app: true });
         assert_eq!(refresh(&["main.py", "requirements.txt"]), Refresh::Rebuild);
         assert_eq!(refresh(&["Fabrickfile"]), Refresh::Rebuild);
@@ -219,22 +216,16 @@ mod tests {
     }
 
     #[test]
-    fn with_warm_up_pages_a_template_edit_loads_the_app_again_and_djangos_rebuilds() {
-        let warm_up = "warm_up = [\"/\"]\n";
-        let (flask, dir) = spec(&[
-            ("Fabrickfile", &format!("[from]\nsource = \"python\"\n[python]\nframework = \"flask\"\napp = \"main:app\"\n{warm_up}")),
-            ("main.py", ""),
-        ]);
-        assert_eq!(flask.refresh_for(&[dir.join("templates/index.html")]), Refresh::Restage { reload_app: true });
-        std::fs::remove_dir_all(&dir).unwrap();
+    fn a_djangos_template_edit_is_reloaded_without_a_check_of_its_modules() {
         let (django, dir) = spec(&[
-            (
-                "Fabrickfile",
-                &format!("[from]\nsource = \"python\"\n[python]\nframework = \"django\"\napp = \"mysite.wsgi:application\"\n{warm_up}"),
-            ),
+            ("Fabrickfile", "[from]\nsource = \"python\"\n[python]\nframework = \"django\"\napp = \"mysite.wsgi:application\"\n"),
             ("mysite/wsgi.py", ""),
         ]);
-        assert_eq!(django.refresh_for(&[dir.join("blog/templates/post.html")]), Refresh::Rebuild);
+        assert_eq!(django.refresh_for(&[dir.join("blog/templates/post.html")]), Refresh::Restage { reload_app: true });
+        match django.stage_edit(1, true).unwrap() {
+            Staged::Ready(edit) => assert_eq!(edit.check, None, "Django's modules are not loaded again: nothing to check"),
+            Staged::NeedsRebuild => panic!("a template edit is staged"),
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -245,7 +236,6 @@ mod tests {
             ("mysite/wsgi.py", ""),
         ]);
         assert_eq!(django.refresh_for(&[dir.join("blog/views.py")]), Refresh::Rebuild);
-        assert_eq!(django.refresh_for(&[dir.join("blog/templates/post.html")]), Refresh::Restage { reload_app: false });
         std::fs::remove_dir_all(&dir).unwrap();
 
         let (node, dir) =

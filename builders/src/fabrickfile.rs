@@ -34,6 +34,14 @@ impl PythonFramework {
     pub const ALL: [PythonFramework; 8] =
         [Self::Flask, Self::Django, Self::Bottle, Self::Wsgi, Self::Fastapi, Self::Starlette, Self::Quart, Self::Asgi];
 
+    /// Whether instances can load an edit to the app's own modules again
+    /// (`up --watch`, the adapter's `reload`). Django keeps what it loaded
+    /// (settings, the app registry, models) in its own modules: only a new
+    /// snapshot is sure.
+    pub fn reloads_modules(self) -> bool {
+        self != Self::Django
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Flask => "flask",

@@ -382,7 +382,7 @@ def load_app():
 user_app = load_app()
 preload.prepare(user_app, {bridge_q}, {source_folders}, {warm_up}, {warm_up_key})
 # Under `up --watch`, an instance may load the app again from newer sources.
-IncomingHandler, Lifecycle = {bridge}.exports(reload.reloadable(user_app, load_app, {app_folder}, {bridge_q}))
+IncomingHandler, Lifecycle = {bridge}.exports(reload.reloadable(user_app, load_app, {app_folder}, {bridge_q}, {reload_modules}))
 Command = command.command_class()
 "#,
         module = app.module,
@@ -407,5 +407,6 @@ Command = command.command_class()
         // `[python] warm_up`: a JSON list of strings is a Python list of str.
         warm_up = serde_json::to_string(&app.warm_up)?,
         warm_up_key = quote(&app.warm_up_key),
+        reload_modules = if app.framework.reloads_modules() { "True" } else { "False" },
     ))
 }

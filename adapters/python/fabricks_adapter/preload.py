@@ -268,7 +268,7 @@ def prepare(app, interface, source_folders, warm_up_targets, warm_up_key):
     `source_folders` hold the app's and its packages' sources (as the guest
     sees them), `warm_up_targets` the app's own warm-up requests
     (`[python] warm_up`, written at `warm_up_key`)."""
-    from . import compat, routes
+    from . import compat, routes, templates
 
     warm_up = warm_up_asgi if interface == "asgi" else warm_up_wsgi
     import_lazy_stdlib()
@@ -279,6 +279,7 @@ def prepare(app, interface, source_folders, warm_up_targets, warm_up_key):
     # Packages imported just now (anyio's backends...) get their patches too.
     compat.install()
     routes.compile_all()
+    templates.compile_all()
     # The warm-up once more, last, with the app's own: the imports ran
     # thousands of modules' code through CPython's caches (the type
     # attribute cache, the specialized instructions' guards), and a snapshot

@@ -1,13 +1,16 @@
 """Development reloads (`up --watch`): an edit to the app's own modules
 served without a new build.
 
-The snapshot holds the app as the build imported it. An instance whose
-environment has `FABRICKS_RELOAD_APP=1` (the watcher sets it on a
-generation whose app folder holds newer sources) forgets the app's own
-modules at its first request and loads the app again from its folder, as
+The snapshot holds the app as the build imported it, its templates
+compiled. An instance whose environment has `FABRICKS_RELOAD_APP=1` (the
+watcher sets it on a generation whose app folder holds newer files) forgets
+the compiled templates at its first request (`templates.forget`), and
+forgets the app's own modules and loads the app again from its folder, as
 `flask run --debug`'s reloader does in a new process: the interpreter, the
-standard library and the packages stay as the snapshot has them. Without
-the variable the snapshot's app is served as it is.
+standard library and the packages stay as the snapshot has them. A Django
+app's modules are not loaded again (Django keeps its settings, app registry
+and models for the life of the process: an edit to them is rebuilt), only
+its templates. Without the variable the snapshot's app is served as it is.
 
 `check()` (the watcher runs it through `fabricks:app/command`, as `python
 -c`) loads the app that way once; its exit status is 0 when it loads, 1
@@ -22,22 +25,23 @@ import linecache
 import sys
 import traceback
 
-from . import preload
+from . import preload, templates
 
 VARIABLE = "FABRICKS_RELOAD_APP"
 NEEDS_REBUILD = 75
 
 # (load, folder): how the entry module loads the app, and the folder of the
-# app's own modules. Set at build time, kept in the snapshot.
+# app's own modules; None for an app whose modules are not loaded again.
+# Set at build time, kept in the snapshot.
 _source = None
 
 
-def reloadable(app, load, folder, interface):
+def reloadable(app, load, folder, interface, modules=True):
     """What the bridge serves: `app`, or in an instance asked to reload,
-    what `load()` returns after the app's modules under `folder` are
-    forgotten."""
+    what `load()` returns after the compiled templates and (with `modules`)
+    the app's modules under `folder` are forgotten."""
     global _source
-    _source = (load, folder)
+    _source = (load, folder) if modules else None
     return _AsgiApp(app) if interface == "asgi" else _WsgiApp(app)
 
 
@@ -70,7 +74,9 @@ class _Reloading:
         # Once per instance; a failed load is tried again at the next request.
         if not self.checked:
             if _requested():
-                self.app = fresh_app()
+                templates.forget()
+                if _source is not None:
+                    self.app = fresh_app()
             self.checked = True
         return self.app
 
@@ -87,6 +93,9 @@ class _AsgiApp(_Reloading):
 
 def check():
     """Load the app from its folder once; the exit status described above."""
+    if _source is None:
+        # Its modules are not loaded again: nothing to check.
+        return 0
     # What the loader explains is shown only when no rebuild follows.
     explained, sys.stderr = sys.stderr, io.StringIO()
     try:

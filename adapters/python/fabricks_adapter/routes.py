@@ -60,5 +60,15 @@ def _django():
         except Exception:
             continue
     # The reverse lookup for the default language, with every included
-    # URLconf's (what the first `reverse` of a process builds).
+    # URLconf's (what the first `reverse` of a process builds), and each
+    # namespace's (`reverse("admin:login")` builds it on a resolver of its
+    # own, as `_namespaced` does).
     root.reverse_dict
+    _namespaced(resolvers, root, "", {})
+
+
+def _namespaced(resolvers, resolver, prefix, converters):
+    for extra, inner in resolver.namespace_dict.values():
+        pattern, inner_converters = prefix + extra, {**converters, **inner.pattern.converters}
+        (resolvers.get_ns_resolver(pattern, inner, tuple(inner_converters.items())) if pattern else inner).reverse_dict
+        _namespaced(resolvers, inner, pattern, inner_converters)
