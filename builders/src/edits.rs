@@ -102,9 +102,8 @@ impl BuildSpec {
         match &self.source {
             AppSource::Python(app) => {
                 let requirements = app.requirements.as_ref().is_some_and(|r| std::path::absolute(r).is_ok_and(|r| r == dir.join(relative)));
-                if requirements || name == "pyproject.toml" {
-                    Refresh::Rebuild
-                } else if extension == "py" && !app.framework.reloads_modules() {
+                let unreloadable_module = extension == "py" && !app.framework.reloads_modules();
+                if requirements || name == "pyproject.toml" || unreloadable_module {
                     Refresh::Rebuild
                 } else {
                     // A module is loaded again; and any other file may be a
