@@ -1,4 +1,4 @@
-"""Development reloads (`up --watch`): an edit to the app's own modules
+"""Development reloads (`up --watch`): an edit to the app's own files
 served without a new build.
 
 The snapshot holds the app as the build imported it, its templates
