@@ -64,10 +64,12 @@ def _jinja_environments():
 
 
 def _jinja():
-    flask = sys.modules.get("flask")
-    if flask is not None:
+    # Flask's and Quart's apps (both `flask.sansio.app.App` since Flask 2.3).
+    flask = sys.modules.get("flask.sansio.app") or sys.modules.get("flask")
+    app_class = getattr(flask, "App", None) or getattr(flask, "Flask", None)
+    if app_class is not None:
         for app in gc.get_objects():
-            if isinstance(app, flask.Flask):
+            if isinstance(app, app_class):
                 # Made at the app's first render otherwise.
                 app.jinja_env
     for environment in _jinja_environments():
