@@ -2,7 +2,8 @@
 //! nothing (not one of its files), a new copy of the app's folder for the
 //! component to read while serving (a template, a static file), which new
 //! instances also load the app's own modules from (a Python app's modules,
-//! but Django's; a Node app's, bundled alone), or a rebuild (the settings,
+//! but Django's; a Node app's, bundled alone; a Python app's instances also
+//! forget the templates its build compiled), or a rebuild (the settings,
 //! the packages, and what a snapshot holds that nothing can load again).
 //!
 //! Each copy is a folder of its own (`.fabricks/build/<id>/edits/<n>/app`), so
