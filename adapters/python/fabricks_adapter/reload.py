@@ -36,7 +36,7 @@ NEEDS_REBUILD = 75
 _source = None
 
 
-def reloadable(app, load, folder, interface, modules=True):
+def reloadable(app, load, folder, interface, modules):
     """What the bridge serves: `app`, or in an instance asked to reload,
     what `load()` returns after the compiled templates and (with `modules`)
     the app's modules under `folder` are forgotten."""

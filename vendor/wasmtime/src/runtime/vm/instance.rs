@@ -884,12 +884,12 @@ impl Instance {
         let module = self.env_module();
         let index = module.func_index(def_index);
         let func = &module.functions[index];
-        let type_index = func.signature.unwrap_engine_type_index();
         let vmctx_offset = self.offsets().vmctx_func_ref(func.func_ref);
         if self.funcrefs_prefilled {
             // SAFETY: written when the instance was made, at this offset.
             return Some(unsafe { self.vmctx_plus_offset_raw::<VMFuncRef>(vmctx_offset) });
         }
+        let type_index = func.signature.unwrap_engine_type_index();
         let array_to_wasm_key = FuncKey::ArrayToWasmTrampoline(module.module_index, def_index);
         let wasm_key = FuncKey::DefinedWasmFunction(module.module_index, def_index);
         // SAFETY: the type/offset/keys here are all valid for the defined
