@@ -182,6 +182,35 @@ fn the_snapshot_holds_every_werkzeug_routes_compiled_pattern() {
 }
 
 #[test]
+fn weakref_finalize_is_the_adapters_and_behaves_as_cpythons() {
+    // The bindings make a `weakref.finalize` per WASI resource; the adapter's
+    // `__init__` skips CPython's write to the class on every call. What a
+    // finalizer does must not change: these lines are what native CPython
+    // prints for the same code (after the first).
+    let code = "import gc, weakref\n\
+                class O: pass\n\
+                print(getattr(weakref.finalize.__init__, '_fabricks', False))\n\
+                calls = []\n\
+                o = O()\n\
+                fin = weakref.finalize(o, calls.append, 'collected')\n\
+                print(fin.alive, fin.atexit, fin.peek()[1:] == (calls.append, ('collected',), {}))\n\
+                del o\n\
+                gc.collect()\n\
+                print(calls, fin.alive)\n\
+                o = O()\n\
+                fin = weakref.finalize(o, calls.append, 'detached')\n\
+                got = fin.detach()\n\
+                print(got[0] is o, got[2], fin.alive, fin.detach())\n\
+                o = O()\n\
+                print(weakref.finalize(o, dict, a=1)())\n\
+                keep = O()\n\
+                weakref.finalize(keep, print, 'at exit')";
+    let (status, stdout, stderr) = exec(FACTORY_APP, &["python", "-c", code]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(stdout, "True\nTrue True True\n['collected'] False\nTrue ('detached',) False None\n{'a': 1}\nat exit\n");
+}
+
+#[test]
 fn the_snapshot_holds_the_apps_templates_compiled_and_a_reload_forgets_them() {
     // Jinja compiles a template at its first render; the build compiled
     // every template the app's environment lists (none is rendered then).

@@ -11,6 +11,7 @@ pub const PYTHON_PACKAGE: &[(&str, &str)] = &[
     ("wsgi.py", include_str!("../../adapters/python/fabricks_adapter/wsgi.py")),
     ("preload.py", include_str!("../../adapters/python/fabricks_adapter/preload.py")),
     ("compat.py", include_str!("../../adapters/python/fabricks_adapter/compat.py")),
+    ("finalize.py", include_str!("../../adapters/python/fabricks_adapter/finalize.py")),
     ("event_loop.py", include_str!("../../adapters/python/fabricks_adapter/event_loop.py")),
     ("asgi.py", include_str!("../../adapters/python/fabricks_adapter/asgi.py")),
     ("lifecycle.py", include_str!("../../adapters/python/fabricks_adapter/lifecycle.py")),

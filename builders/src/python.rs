@@ -359,7 +359,10 @@ Rewritten on every build; the app's own code is imported, never edited.
 
 import os
 
-from fabricks_adapter import command, compat, preload, reload, {bridge}
+from fabricks_adapter import command, compat, finalize, preload, reload, {bridge}
+
+# The bindings' per-resource finalizers, made cheap before the first one.
+finalize.install()
 
 # Compiled modules left out of the vendored packages (module -> package).
 STRIPPED_MODULES = {stripped}
