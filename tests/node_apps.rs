@@ -154,6 +154,24 @@ fn crypto_derives_keys_compiled_and_draws_bytes_only_while_serving() {
 }
 
 #[test]
+fn crypto_hashes_compiled_give_what_node_gives() {
+    // createHash and createHmac hash in the compiled kdf component (sha1 of
+    // a small body took ~180 us interpreted: Express's ETag of every
+    // response), and with @noble/hashes while the app loads (`atLoad`).
+    let server = serve();
+    let got = server.get("/digests");
+    assert_eq!(got.status, 200, "{}", got.text());
+    let expected = std::process::Command::new("node")
+        .current_dir(repo_path(APP))
+        .args(["-e", "process.stdout.write(JSON.stringify(require('./lib/digests')()))"])
+        .output()
+        .expect("running node");
+    let expected: serde_json::Value = serde_json::from_slice(&expected.stdout).expect("node's digests");
+    assert_eq!(expected["twice"], "refused", "{expected}");
+    assert_eq!(got.json(), expected);
+}
+
+#[test]
 fn a_fastify_module_awaits_listen_and_serves_views_and_static_files() {
     const FASTIFY: &str = "tests/apps/fastify-views";
     build_once(FASTIFY);

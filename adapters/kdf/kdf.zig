@@ -1,5 +1,6 @@
 //! The `fabricks:crypto/kdf` interface (kdf.wit) over Zig's standard
-//! library (its hash functions, HMAC and scrypt), exported by hand in the component model's canonical ABI: each
+//! library (its hash functions, HMAC and scrypt): key derivation, and
+//! one-shot digests and HMACs, exported by hand in the component model's canonical ABI: each
 //! export takes its arguments as (pointer, length) pairs in this module's
 //! memory, allocated by the caller through `cabi_realloc` and freed here,
 //! and returns a pointer to a `result<list<u8>, string>`, whose buffer the
@@ -146,6 +147,56 @@ fn scrypt(
     return ok(out);
 }
 
+/// `data`'s digest with `Hash`, or its HMAC with `key`.
+fn compute(comptime Hash: type, key: ?[]const u8, data: []const u8) ![]u8 {
+    const out = try allocator.alloc(u8, Hash.digest_length);
+    if (key) |k|
+        crypto.auth.hmac.Hmac(Hash).create(out[0..Hash.digest_length], data, k)
+    else
+        Hash.hash(data, out[0..Hash.digest_length], .{});
+    return out;
+}
+
+/// `compute` with the hash named `name` (kdf.wit's names).
+fn computeNamed(name: []const u8, key: ?[]const u8, data: []const u8) *Result {
+    const h = crypto.hash;
+    const out = (if (std.mem.eql(u8, name, "sha256"))
+        compute(h.sha2.Sha256, key, data)
+    else if (std.mem.eql(u8, name, "sha1"))
+        compute(h.Sha1, key, data)
+    else if (std.mem.eql(u8, name, "sha512"))
+        compute(h.sha2.Sha512, key, data)
+    else if (std.mem.eql(u8, name, "sha384"))
+        compute(h.sha2.Sha384, key, data)
+    else if (std.mem.eql(u8, name, "sha224"))
+        compute(h.sha2.Sha224, key, data)
+    else if (std.mem.eql(u8, name, "md5"))
+        compute(h.Md5, key, data)
+    else
+        return err("unsupported hash type")) catch return err("out of memory");
+    return ok(out);
+}
+
+fn digest(hash_ptr: [*]u8, hash_len: usize, data_ptr: [*]u8, data_len: usize) callconv(.c) *Result {
+    defer free(hash_ptr, hash_len);
+    defer free(data_ptr, data_len);
+    return computeNamed(hash_ptr[0..hash_len], null, data_ptr[0..data_len]);
+}
+
+fn hmac(
+    hash_ptr: [*]u8,
+    hash_len: usize,
+    key_ptr: [*]u8,
+    key_len: usize,
+    data_ptr: [*]u8,
+    data_len: usize,
+) callconv(.c) *Result {
+    defer free(hash_ptr, hash_len);
+    defer free(key_ptr, key_len);
+    defer free(data_ptr, data_len);
+    return computeNamed(hash_ptr[0..hash_len], key_ptr[0..key_len], data_ptr[0..data_len]);
+}
+
 fn postReturn(result: *Result) callconv(.c) void {
     free(result.ptr, result.len);
 }
@@ -156,4 +207,8 @@ comptime {
     @export(&scrypt, .{ .name = interface ++ "scrypt" });
     @export(&postReturn, .{ .name = "cabi_post_" ++ interface ++ "pbkdf2-hmac" });
     @export(&postReturn, .{ .name = "cabi_post_" ++ interface ++ "scrypt" });
+    @export(&digest, .{ .name = interface ++ "digest" });
+    @export(&hmac, .{ .name = interface ++ "hmac" });
+    @export(&postReturn, .{ .name = "cabi_post_" ++ interface ++ "digest" });
+    @export(&postReturn, .{ .name = "cabi_post_" ++ interface ++ "hmac" });
 }

@@ -1,11 +1,13 @@
-//! `hashlib.pbkdf2_hmac` and `hashlib.scrypt` for Python components. The
-//! guest's CPython has no OpenSSL, so these come from compiled code of our
-//! own: `adapters/kdf/kdf.zig` (Zig's standard library `pbkdf2` and `scrypt`,
+//! `hashlib.pbkdf2_hmac` and `hashlib.scrypt` for Python components, and
+//! key derivation, digests and HMACs for Node components' `crypto`. The
+//! guest's CPython has no OpenSSL and Node components' JavaScript is
+//! interpreted, so these come from compiled code of our own:
+//! `adapters/kdf/kdf.zig` (Zig's standard library hashes, HMAC and scrypt,
 //! exported as the `fabricks:crypto/kdf` interface of `adapters/kdf/kdf.wit`)
 //! is compiled with the pinned Zig (`zig`) into a component, once per Zig
-//! version and source, in the cache; each Python component, which imports
-//! that interface, is then composed with it, so what comes out imports only
-//! WASI and runs under any host.
+//! version and source, in the cache; each Python and Node component, which
+//! imports that interface, is then composed with it, so what comes out
+//! imports only WASI and runs under any host.
 
 use crate::process;
 use anyhow::{Context, Result, bail};

@@ -97,7 +97,7 @@ fn build(ctx: &BuildContext, app: &NodeApp, output: &Path, progress: &mut Progre
     if !result.status.success() {
         bail!("{}: building the Node.js component failed:\n{}", ctx.spec.origin.display(), process::tail(&result, 40));
     }
-    // crypto.pbkdf2 and crypto.scrypt: compiled code composed in.
+    // crypto's hashes, HMACs, pbkdf2 and scrypt: compiled code composed in.
     let kdf = crate::kdf::component(&crate::cache::cache_dir())?;
     crate::kdf::compose(&build_dir.join("app-only.wasm"), &kdf, &reuse::partial(output))?;
     step.done(&reuse::publish(output)?);

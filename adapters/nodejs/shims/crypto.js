@@ -1,15 +1,16 @@
-// `crypto` for the guest: hashes and HMACs from @noble/hashes, key
-// derivation (PBKDF2, scrypt) from the compiled kdf component the build
-// composes in (adapters/kdf; @noble/hashes' while the build loads the app,
-// where imports cannot be called: 100x slower), random bytes from the web
-// crypto the engine provides.
+// `crypto` for the guest: hashes, HMACs and key derivation (PBKDF2,
+// scrypt) from the compiled kdf component the build composes in
+// (adapters/kdf; @noble/hashes' while the build loads the app, where imports
+// cannot be called, and for data hashed in many large pieces), random bytes
+// from the web crypto the engine provides. Interpreted, a small sha1 (the
+// ETag Express computes for every body it sends) took ~180 us, 4 KB ~6 ms.
 // Callback forms answer on a later turn, as node's thread pool does: random
 // bytes asked for while the build loads the app are drawn at the first
 // request, so no two instances share them.
 import { Buffer } from 'buffer';
 import { pbkdf2 as noblePbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { scrypt as nobleScrypt } from '@noble/hashes/scrypt.js';
-import { pbkdf2Hmac, scrypt as compiledScrypt } from 'fabricks:crypto/kdf@0.1.0';
+import { digest as compiledDigest, hmac as compiledHmac, pbkdf2Hmac, scrypt as compiledScrypt } from 'fabricks:crypto/kdf@0.1.0';
 import { loadingSnapshot, whenServing } from './globals.js';
 import { sha1, md5 } from '@noble/hashes/legacy.js';
 import { sha256, sha224 } from '@noble/hashes/sha2.js';
@@ -34,28 +35,69 @@ function output(digest, encoding) {
   return encoding ? buffer.toString(encoding) : buffer;
 }
 
+// Past this many bytes, a hash goes on in @noble/hashes as data comes,
+// instead of keeping it all for one compiled call.
+const KEEP_AT_MOST = 16 << 20;
+
+/** A hash, or an HMAC when `key` is given: `update` keeps copies of the
+ * bytes (the caller may reuse its buffer), `digest` hashes them in one call
+ * of the compiled component; past KEEP_AT_MOST bytes, or while the build
+ * loads the app, @noble/hashes takes over. */
 class Hash {
-  constructor(state) {
+  constructor(name, key, pieces = [], size = 0, state = null) {
+    this.name = name;
+    this.key = key;
+    this.pieces = pieces;
+    this.size = size;
     this.state = state;
+    this.done = false;
   }
   update(data, encoding) {
-    this.state.update(bytes(data, encoding));
+    if (this.done) throw new Error('Digest already called');
+    const piece = typeof data === 'string' ? bytes(data, encoding) : new Uint8Array(bytes(data));
+    if (this.state) {
+      this.state.update(piece);
+      return this;
+    }
+    this.pieces.push(piece);
+    this.size += piece.length;
+    if (this.size > KEEP_AT_MOST || loadingSnapshot()) this.incremental();
     return this;
   }
+  incremental() {
+    const hash = algorithm(this.name);
+    this.state = this.key ? hmac.create(hash, this.key) : hash.create();
+    for (const piece of this.pieces) this.state.update(piece);
+    this.pieces = [];
+  }
   digest(encoding) {
-    return output(this.state.digest(), encoding);
+    if (this.done) throw new Error('Digest already called');
+    this.done = true;
+    if (!this.state && loadingSnapshot()) this.incremental();
+    if (this.state) return output(this.state.digest(), encoding);
+    const data = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.size);
+    this.pieces = [];
+    return output(this.key ? compiledHmac(this.name, this.key, data) : compiledDigest(this.name, data), encoding);
   }
   copy() {
-    return new Hash(this.state.clone());
+    if (this.done) throw new Error('Digest already called');
+    return new Hash(this.name, this.key, [...this.pieces], this.size, this.state && this.state.clone());
   }
+}
+
+/** The kdf component's name for a hash (and a check that it has one). */
+function hashName(name) {
+  const normalized = String(name).toLowerCase().replace('-', '');
+  algorithm(normalized);
+  return normalized;
 }
 
 export function createHash(name) {
-  return new Hash(algorithm(name).create());
+  return new Hash(hashName(name), null);
 }
 
 export function createHmac(name, key) {
-  return new Hash(hmac.create(algorithm(name), bytes(key)));
+  return new Hash(hashName(name), new Uint8Array(bytes(key)));
 }
 
 /** `fn`'s result through a node-style callback, on a later turn (at the

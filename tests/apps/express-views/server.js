@@ -6,6 +6,7 @@ const crypto = require('crypto')
 const express = require('express')
 const cookieSession = require('cookie-session')
 const mount = require('./lib/mount')
+const digests = require('./lib/digests')
 
 // Read while the app loads (at build time under fabricks): a config file.
 const settings = JSON.parse(fs.readFileSync(path.join(__dirname, 'settings.json'), 'utf8'))
@@ -85,6 +86,8 @@ app.get('/hash', (req, res, next) => {
     res.send(key.toString('hex'))
   })
 })
+
+app.get('/digests', (req, res) => res.json(digests()))
 
 // Drawn while the app loads, as apps draw a secret: under fabricks the
 // callback runs at the first request (bytes drawn at build time would be
