@@ -25,12 +25,20 @@ function algorithm(name) {
   return hash;
 }
 
+// The engine's own UTF-8 encoder and base64: the Buffer polyfill's are
+// interpreted JavaScript.
+const utf8 = new TextEncoder();
+
 function bytes(data, encoding) {
-  if (typeof data === 'string') return Buffer.from(data, encoding || 'utf8');
+  if (typeof data === 'string') {
+    if (!encoding || encoding === 'utf8' || encoding === 'utf-8') return utf8.encode(data);
+    return Buffer.from(data, encoding);
+  }
   return data instanceof Uint8Array ? data : Buffer.from(data);
 }
 
 function output(digest, encoding) {
+  if (encoding === 'base64') return btoa(String.fromCharCode.apply(null, digest));
   const buffer = Buffer.from(digest);
   return encoding ? buffer.toString(encoding) : buffer;
 }
