@@ -15,9 +15,9 @@ export function webRequest(incoming) {
 
 /**
  * Answer with what `produce` resolves to (a web Response); if it throws, log
- * it and answer 500. Both bridges end a request this way.
+ * it and answer 500.
  */
-export async function respondWith(responseOut, method, produce) {
+async function respondWith(responseOut, method, produce) {
   let response;
   try {
     response = await produce();
