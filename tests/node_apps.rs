@@ -108,6 +108,18 @@ fn a_cookie_session_is_set_through_the_response_head() {
 }
 
 #[test]
+fn the_client_s_address_reaches_the_request_s_socket() {
+    let server = serve();
+    let client = server.get("/client").json();
+    assert_eq!(client["ip"], "127.0.0.1", "{client}");
+    assert_eq!(client["remoteAddress"], "127.0.0.1", "{client}");
+    assert_eq!(client["remoteFamily"], "IPv4", "{client}");
+    assert!(client["remotePort"].as_u64().is_some_and(|port| port > 0), "{client}");
+    assert_eq!(client["shared"], true, "req.socket is res.socket: {client}");
+    assert_eq!(client["secure"], false, "{client}");
+}
+
+#[test]
 fn the_app_writes_only_where_it_was_granted() {
     let server = serve();
     let stored = request(server.addr, "POST", "/uploads/note.txt", &[("Content-Type", "text/plain")], b"kept on disk\n");

@@ -38,7 +38,7 @@ pub const NODE_PACKAGE: &[(&str, &str)] = &[
     ("fetch-bridge.js", include_str!("../../adapters/nodejs/fetch-bridge.js")),
     ("handler.js", include_str!("../../adapters/nodejs/handler.js")),
     ("node-bridge.js", include_str!("../../adapters/nodejs/node-bridge.js")),
-    ("server-response.js", include_str!("../../adapters/nodejs/server-response.js")),
+    ("messages.js", include_str!("../../adapters/nodejs/messages.js")),
     ("listener.js", include_str!("../../adapters/nodejs/listener.js")),
     ("files.js", include_str!("../../adapters/nodejs/files.js")),
     ("modules.js", include_str!("../../adapters/nodejs/modules.js")),

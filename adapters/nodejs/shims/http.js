@@ -1,15 +1,15 @@
 // `http` for the guest: the request/response classes Express and friends
-// extend (fetch-to-node's; the response writes to WASI), a server whose `listen` only
+// extend (../messages.js), a server whose `listen` only
 // records the app (the host owns the socket), and node's client over the
 // guest's fetch.
-import { FetchIncomingMessage, FetchOutgoingMessage, STATUS_CODES } from 'fetch-to-node';
+import { FetchOutgoingMessage, STATUS_CODES } from 'fetch-to-node';
 import { EventEmitter } from 'events';
 import { registerListener } from '../listener.js';
-import { WasiServerResponse } from '../server-response.js';
+import { WasiIncomingMessage, WasiServerResponse } from '../messages.js';
 import { ClientRequest, clientFor } from '../http-client.js';
 
 export { STATUS_CODES };
-export const IncomingMessage = FetchIncomingMessage;
+export const IncomingMessage = WasiIncomingMessage;
 export const ServerResponse = WasiServerResponse;
 // `cookies` (cookie-session) sets headers through OutgoingMessage.prototype.
 export const OutgoingMessage = FetchOutgoingMessage;

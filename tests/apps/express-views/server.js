@@ -89,6 +89,13 @@ app.get('/hash', (req, res, next) => {
 
 app.get('/digests', (req, res) => res.json(digests()))
 
+// Who asked, as node's server says: the connection's address and port
+// (Express's req.ip reads it), one socket for the request and response.
+app.get('/client', (req, res) => {
+  const { remoteAddress, remotePort, remoteFamily } = req.socket
+  res.json({ ip: req.ip, remoteAddress, remotePort, remoteFamily, shared: req.socket === res.socket, secure: req.secure })
+})
+
 // Drawn while the app loads, as apps draw a secret: under fabricks the
 // callback runs at the first request (bytes drawn at build time would be
 // the same in every instance).

@@ -1,0 +1,155 @@
+// node's `http.IncomingMessage` and `http.ServerResponse` for the guest,
+// as the Node bridge hands them to a listener. Both are fetch-to-node's,
+// which keeps node's own code for heads, headers, reads and writes, with:
+// - the response going straight out through WASI (the head when the app
+//   sends it, each chunk as it is written, the end at 'finish'), not into a
+//   web Response the bridge would read back (that round trip cost ~0.25 ms
+//   of an Express request);
+// - a `socket` (and `connection`) that says who the client is, made only if
+//   something reads it.
+// These are the guest's `http.IncomingMessage` and `http.ServerResponse`,
+// which apps and frameworks extend (Express's `app.request` and
+// `app.response` do), so the objects they serve are still these.
+
+import { EventEmitter } from 'events';
+import { FetchIncomingMessage, FetchServerResponse } from 'fetch-to-node';
+import { failResponse, startResponse } from './wasi-http.js';
+
+const CLIENT = Symbol('fabricks.client');
+const SOCKET = Symbol('fabricks.socket');
+
+/** The connection as Node code sees it: open, plain HTTP, with the client's
+ * address (from `ip:port`, the host's `spin-client-addr`). (on-finished, and
+ * so body-parser, treat a request without a readable socket as finished.) */
+class Socket extends EventEmitter {
+  constructor(client = '') {
+    super();
+    const at = client.lastIndexOf(':');
+    this.readable = true;
+    this.writable = true;
+    this.encrypted = false;
+    this.remoteAddress = at > 0 ? client.slice(0, at).replace(/^\[|\]$/g, '') : undefined;
+    this.remotePort = at > 0 ? Number(client.slice(at + 1)) : undefined;
+    this.remoteFamily = client.startsWith('[') ? 'IPv6' : 'IPv4';
+  }
+
+  destroy() {
+    this.readable = false;
+    this.writable = false;
+    return this;
+  }
+
+  setTimeout() {
+    return this;
+  }
+
+  setNoDelay() {
+    return this;
+  }
+
+  setKeepAlive() {
+    return this;
+  }
+}
+
+export class WasiIncomingMessage extends FetchIncomingMessage {
+  /** `client` is the client's `ip:port` ('' when unknown). */
+  constructor(client) {
+    super();
+    this[CLIENT] = client;
+  }
+
+  get socket() {
+    return (this[SOCKET] ??= new Socket(this[CLIENT]));
+  }
+
+  set socket(value) {
+    this[SOCKET] = value;
+  }
+
+  get connection() {
+    return this.socket;
+  }
+
+  set connection(value) {
+    this[SOCKET] = value;
+  }
+}
+
+export class WasiServerResponse extends FetchServerResponse {
+  #responseOut;
+  #writer = null;
+  #settle = null;
+  #done = false;
+
+  /** `responseOut` is the request's WASI response outparam; without it (an
+   * app making a response of its own), the response is fetch-to-node's. */
+  constructor(req, options, responseOut) {
+    super(req, options);
+    this.#responseOut = responseOut;
+    /** Settles when the response is sent to its end (or cut short). */
+    this.sent = new Promise((resolve) => {
+      this.#settle = resolve;
+    });
+  }
+
+  /** The request's socket: node's response and request share one. */
+  get socket() {
+    return this[SOCKET] ?? this.req?.socket ?? null;
+  }
+
+  set socket(value) {
+    this[SOCKET] = value;
+  }
+
+  get connection() {
+    return this.socket;
+  }
+
+  set connection(value) {
+    this[SOCKET] = value;
+  }
+
+  // fetch-to-node calls this once, as the head is sent, with the chunks
+  // written so far and whether the response already finished.
+  _toFetchResponse(status, statusText, headers, written, finished) {
+    if (this.#responseOut === undefined) return super._toFetchResponse(status, statusText, headers, written, finished);
+    // 204, 304 and HEAD responses have no body (a HEAD keeps its Content-Length).
+    const writer = startResponse(this.#responseOut, status, headers, this._hasBody);
+    this.#writer = writer;
+    if (!this._hasBody) {
+      this.#end();
+      return null;
+    }
+    for (const chunk of written) writer.write(chunk);
+    if (finished) {
+      this.#end();
+    } else {
+      this.on('_dataWritten', (event) => {
+        if (!this.#done) writer.write(this.dataFromDataWrittenEvent(event));
+      });
+      this.once('finish', () => this.#end());
+    }
+    return null;
+  }
+
+  #end() {
+    this.#done = true;
+    try {
+      this.#writer.finish();
+    } catch (error) {
+      console.error('fabricks: the response could not be finished:', error?.message ?? error);
+    }
+    this.#settle();
+  }
+
+  /** After the app failed: a 500 if nothing was sent yet, else the response
+   * cut short (the client sees it end early, not complete). */
+  fail() {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#writer) this.#writer.abort();
+    else failResponse(this.#responseOut);
+    this.#settle();
+  }
+}
