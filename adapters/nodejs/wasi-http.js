@@ -109,7 +109,8 @@ export function startResponse(responseOut, status, headers, sendBody = true) {
     if (!FORBIDDEN.has(name.toLowerCase())) entries.push([name, encoder.encode(String(value))]);
   }
   const response = new OutgoingResponse(Fields.fromList(entries));
-  response.setStatusCode(status);
+  // A new response says 200 already: one call into the host fewer (~10 us).
+  if (status !== 200) response.setStatusCode(status);
   const body = response.body();
   ResponseOutparam.set(responseOut, { tag: 'ok', val: response });
   const stream = body.write();
