@@ -120,6 +120,21 @@ fn the_client_s_address_reaches_the_request_s_socket() {
 }
 
 #[test]
+fn the_snapshotted_bindings_make_no_debug_log_calls() {
+    build_once(APP);
+    let wasm = std::fs::read(repo_path(APP).join(".fabricks/express-views.wasm")).unwrap();
+    let holds = |text: &str| wasm.windows(text.len()).any(|window| window == text.as_bytes());
+    // componentize-js's glue logs each host call and its return with these
+    // messages; the build leaves those calls out (~1.5 us a host call), so
+    // the snapshot holds neither string.
+    assert!(!holds("[Instruction::CallWasm] enter"), "the bindings still log every host call");
+    assert!(!holds("[Instruction::Return]"), "the bindings still log every return");
+    // The export's own glue keeps its log call: its message is there, so the
+    // snapshot's strings are where these searches look.
+    assert!(holds("[Instruction::CallInterface]"), "the bindings' strings are not in the component");
+}
+
+#[test]
 fn the_app_writes_only_where_it_was_granted() {
     let server = serve();
     let stored = request(server.addr, "POST", "/uploads/note.txt", &[("Content-Type", "text/plain")], b"kept on disk\n");
