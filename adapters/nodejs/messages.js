@@ -58,22 +58,6 @@ export class WasiIncomingMessage extends FetchIncomingMessage {
     super();
     this[CLIENT] = client;
   }
-
-  get socket() {
-    return (this[SOCKET] ??= new Socket(this[CLIENT]));
-  }
-
-  set socket(value) {
-    this[SOCKET] = value;
-  }
-
-  get connection() {
-    return this.socket;
-  }
-
-  set connection(value) {
-    this[SOCKET] = value;
-  }
 }
 
 export class WasiServerResponse extends FetchServerResponse {
@@ -91,23 +75,6 @@ export class WasiServerResponse extends FetchServerResponse {
     this.sent = new Promise((resolve) => {
       this.#settle = resolve;
     });
-  }
-
-  /** The request's socket: node's response and request share one. */
-  get socket() {
-    return this[SOCKET] ?? this.req?.socket ?? null;
-  }
-
-  set socket(value) {
-    this[SOCKET] = value;
-  }
-
-  get connection() {
-    return this.socket;
-  }
-
-  set connection(value) {
-    this[SOCKET] = value;
   }
 
   // fetch-to-node calls this once, as the head is sent, with the chunks
@@ -153,3 +120,24 @@ export class WasiServerResponse extends FetchServerResponse {
     this.#settle();
   }
 }
+
+/** `socket` and its older name `connection` on `prototype`: read through
+ * `socketOf`, and set (either name) to another socket in place. */
+function defineSocket(prototype, socketOf) {
+  const accessors = {
+    configurable: true,
+    get() {
+      return socketOf(this);
+    },
+    set(value) {
+      this[SOCKET] = value;
+    },
+  };
+  Object.defineProperty(prototype, 'socket', accessors);
+  Object.defineProperty(prototype, 'connection', accessors);
+}
+
+// The request's socket is made when first read; the response's is the
+// request's (node's response and request share one).
+defineSocket(WasiIncomingMessage.prototype, (req) => (req[SOCKET] ??= new Socket(req[CLIENT])));
+defineSocket(WasiServerResponse.prototype, (res) => res[SOCKET] ?? res.req?.socket ?? null);

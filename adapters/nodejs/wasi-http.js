@@ -56,10 +56,10 @@ export function requestTarget(incoming) {
 }
 
 /** The absolute URL the client asked for. */
-export function requestUrl(incoming, headers, authority = requestAuthority(incoming, headers), target = requestTarget(incoming)) {
+export function requestUrl(incoming, headers) {
   const scheme = incoming.scheme();
   const protocol = scheme && scheme.tag === 'HTTPS' ? 'https' : 'http';
-  return `${protocol}://${authority}${target}`;
+  return `${protocol}://${requestAuthority(incoming, headers)}${requestTarget(incoming)}`;
 }
 
 /** The request body as a web ReadableStream of Uint8Array chunks. */

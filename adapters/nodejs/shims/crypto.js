@@ -19,8 +19,13 @@ import { hmac } from '@noble/hashes/hmac.js';
 
 const ALGORITHMS = { sha1, md5, sha256, sha224, sha384, sha512 };
 
+/** A hash's name as node takes it ('SHA-256', 'sha256') in one spelling. */
+function normalized(name) {
+  return String(name).toLowerCase().replace('-', '');
+}
+
 function algorithm(name) {
-  const hash = ALGORITHMS[String(name).toLowerCase().replace('-', '')];
+  const hash = ALGORITHMS[normalized(name)];
   if (!hash) throw new Error(`fabricks: the hash ${name} is not available in a guest`);
   return hash;
 }
@@ -95,9 +100,8 @@ class Hash {
 
 /** The kdf component's name for a hash (and a check that it has one). */
 function hashName(name) {
-  const normalized = String(name).toLowerCase().replace('-', '');
-  algorithm(normalized);
-  return normalized;
+  algorithm(name);
+  return normalized(name);
 }
 
 export function createHash(name) {
