@@ -80,6 +80,10 @@ fn static_files_downloads_and_streams_come_from_the_app_folder() {
     assert_eq!(download.text(), "Milk\nBread\n");
     assert_eq!(download.header("content-disposition"), Some(r#"attachment; filename="groceries.txt""#));
     assert_eq!(server.get("/files/docs/reading.md").status, 200);
+    // A path past ASCII goes to the host as UTF-8.
+    let accented = server.get("/files/docs/caf%C3%A9.txt");
+    assert_eq!(accented.status, 200, "{}", accented.text());
+    assert_eq!(accented.text(), "Cr\u{e8}me br\u{fb}l\u{e9}e\n");
     assert_eq!(server.get("/files/missing.txt").status, 404);
     // send refuses a path that climbs out of its root.
     assert_eq!(server.get("/files/..%2fserver.js").status, 403);
@@ -120,7 +124,7 @@ fn the_client_s_address_reaches_the_request_s_socket() {
 }
 
 #[test]
-fn the_snapshotted_bindings_make_no_debug_log_calls() {
+fn the_snapshotted_bindings_are_the_changed_ones() {
     build_once(APP);
     let wasm = std::fs::read(repo_path(APP).join(".fabricks/express-views.wasm")).unwrap();
     let holds = |text: &str| wasm.windows(text.len()).any(|window| window == text.as_bytes());
@@ -132,6 +136,39 @@ fn the_snapshotted_bindings_make_no_debug_log_calls() {
     // The export's own glue keeps its log call: its message is there, so the
     // snapshot's strings are where these searches look.
     assert!(holds("[Instruction::CallInterface]"), "the bindings' strings are not in the component");
+    // The snapshot keeps the names the glue's code uses (not its source):
+    // those of adapters/nodejs/bindings.mjs's memory view and header
+    // lifting are there, and the UTF-8 length counter it replaced is not.
+    assert!(holds("dvBuffer") && holds("view4"), "the bindings are componentize-js's own");
+    assert!(!holds("codepoints"), "strings are still lowered a character at a time");
+}
+
+#[test]
+fn request_headers_reach_the_app_as_node_decodes_them() {
+    let server = serve();
+    let names: Vec<String> = (0..30).map(|i| format!("X-Many-{i:02}")).collect();
+    let values: Vec<String> = (0..30).map(|i| format!("value {i} of thirty")).collect();
+    let mut headers: Vec<(&str, &str)> = names.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
+    // An empty value, and bytes past ASCII (here UTF-8's for "é"), which
+    // node hands over as latin1 text, one character a byte.
+    headers.push(("X-Empty", ""));
+    headers.push(("X-Accent", "caf\u{e9}"));
+    let response = request(server.addr, "GET", "/headers", &headers, b"");
+    assert_eq!(response.status, 200, "{}", response.text());
+    let seen = response.json();
+    for (name, value) in names.iter().zip(&values) {
+        assert_eq!(seen["headers"][name.to_ascii_lowercase()], value.as_str(), "{seen}");
+    }
+    assert_eq!(seen["headers"]["x-empty"], "", "{seen}");
+    assert_eq!(seen["headers"]["x-accent"], "caf\u{c3}\u{a9}", "{seen}");
+    // rawHeaders keeps the client's order: the 30 in a row, then the two.
+    let raw: Vec<&str> = seen["raw"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let at = raw.iter().position(|name| name.eq_ignore_ascii_case("x-many-00")).expect("x-many-00 in rawHeaders");
+    for (i, (name, value)) in names.iter().zip(&values).enumerate() {
+        assert!(raw[at + 2 * i].eq_ignore_ascii_case(name) && raw[at + 2 * i + 1] == value, "{raw:?}");
+    }
+    // No Spin header reaches the app.
+    assert!(raw.iter().all(|name| !name.to_ascii_lowercase().starts_with("spin-")), "{raw:?}");
 }
 
 #[test]

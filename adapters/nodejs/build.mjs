@@ -7,6 +7,7 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
+import { changeGeneratedBindings } from './bindings.mjs';
 
 const settings = JSON.parse(await readFile(process.argv[2], 'utf8'));
 // `--reload APP_COPY OUT` (up --watch): bundle an edited copy of the app
@@ -350,28 +351,9 @@ await writeFile(REGISTERED_PACKAGES, JSON.stringify(packages));
 await writeBoot(files, packages);
 await esbuild.build(options);
 
-// The bindings componentize-js generates (the glue around each call into
-// the host, interpreted like the app) log every call and every return
-// through `_debugLog`, which prints only if the guest's environment has
-// JCO_DEBUG but builds an object for it each time: ~1.5 us a host call, and
-// a request makes about fifteen. The build leaves those calls out of the
-// bindings it snapshots (componentize.js asks the splicer for them through
-// this same module object).
-const DEBUG_LOG_CALL = /_debugLog\('[^'\n]*', \{[^{}]*\}\);/g;
-async function withoutBindingDebugLogs() {
-  const splicerPath = join(settings.toolchainDir, 'node_modules', '@bytecodealliance', 'componentize-js', 'lib', 'spidermonkey-embedding-splicer.js');
-  const { splicer } = await import(pathToFileURL(splicerPath).href);
-  const splice = splicer.spliceBindings;
-  splicer.spliceBindings = (...args) => {
-    const spliced = splice(...args);
-    spliced.jsBindings = spliced.jsBindings.replace(DEBUG_LOG_CALL, '');
-    return spliced;
-  };
-}
-
 step('componentize-js: snapshotting the engine with the app loaded');
 const { componentize } = await load('@bytecodealliance/componentize-js');
-await withoutBindingDebugLogs();
+await changeGeneratedBindings(pathToFileURL(join(toolchainModules, '@bytecodealliance', 'componentize-js', 'lib', 'spidermonkey-embedding-splicer.js')).href);
 const { component } = await componentize({
   sourcePath: bundle,
   witPath: settings.witDir,

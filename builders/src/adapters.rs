@@ -43,6 +43,7 @@ pub const NODE_PACKAGE: &[(&str, &str)] = &[
     ("files.js", include_str!("../../adapters/nodejs/files.js")),
     ("modules.js", include_str!("../../adapters/nodejs/modules.js")),
     ("build.mjs", include_str!("../../adapters/nodejs/build.mjs")),
+    ("bindings.mjs", include_str!("../../adapters/nodejs/bindings.mjs")),
     ("shims/globals.js", include_str!("../../adapters/nodejs/shims/globals.js")),
     ("shims/http.js", include_str!("../../adapters/nodejs/shims/http.js")),
     ("shims/https.js", include_str!("../../adapters/nodejs/shims/https.js")),

@@ -96,6 +96,10 @@ app.get('/client', (req, res) => {
   res.json({ ip: req.ip, remoteAddress, remotePort, remoteFamily, shared: req.socket === res.socket, secure: req.secure })
 })
 
+// The request's headers as node's server hands them over: names
+// lower-cased, values as latin1 text (node's decoding of header bytes).
+app.get('/headers', (req, res) => res.json({ headers: req.headers, raw: req.rawHeaders }))
+
 // Drawn while the app loads, as apps draw a secret: under fabricks the
 // callback runs at the first request (bytes drawn at build time would be
 // the same in every instance).
