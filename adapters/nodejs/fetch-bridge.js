@@ -1,15 +1,17 @@
 // The fetch bridge: serves apps that answer web Requests with web Responses
 // (Hono, and any `{ fetch }` object or default export).
 
-import { failResponse, requestBodyStream, requestHeaders, requestMethod, requestUrl, startResponse } from './wasi-http.js';
+import { dropRequest, failResponse, requestBodyStream, requestHeaders, requestMethod, requestUrl, startResponse } from './wasi-http.js';
 
-/** The incoming WASI request as a web Request (method and body stream). */
+/** The incoming WASI request as a web Request (method and body stream); the
+ * WASI request itself is dropped. */
 export function webRequest(incoming) {
   const method = requestMethod(incoming);
   const { headers } = requestHeaders(incoming);
   const url = requestUrl(incoming, headers);
   const hasBody = method !== 'GET' && method !== 'HEAD';
   const body = hasBody ? requestBodyStream(incoming) : null;
+  dropRequest(incoming);
   return new Request(url, { method, headers, body, duplex: 'half' });
 }
 

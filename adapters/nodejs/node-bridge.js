@@ -3,12 +3,12 @@
 // objects (./messages.js: the request's body read from WASI as the app
 // reads it, the response written to WASI as the app writes it).
 
-import { requestAuthority, requestBodyStream, requestHeaders, requestMethod, requestTarget } from './wasi-http.js';
+import { dropRequest, requestAuthority, requestBodyStream, requestHeaders, requestMethod, requestTarget } from './wasi-http.js';
 import { WasiIncomingMessage, WasiServerResponse } from './messages.js';
 
 /** The request as node's server hands it to a listener, with every header
  * as the client sent it (a web Request would drop Content-Length, which body
- * parsers need). */
+ * parsers need); the WASI request itself is dropped. */
 function nodeRequest(incoming) {
   const method = requestMethod(incoming);
   const { headers, client } = requestHeaders(incoming);
@@ -29,6 +29,7 @@ function nodeRequest(incoming) {
   req._addHeaderLines(lines, lines.length);
   // No stream: a GET or HEAD has no body, which node's request reads as ended.
   req._stream = method !== 'GET' && method !== 'HEAD' ? requestBodyStream(incoming) : null;
+  dropRequest(incoming);
   return req;
 }
 

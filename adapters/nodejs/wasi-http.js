@@ -62,6 +62,16 @@ export function requestUrl(incoming, headers) {
   return `${protocol}://${requestAuthority(incoming, headers)}${requestTarget(incoming)}`;
 }
 
+/**
+ * Let the host drop the incoming request, once its head is read and its
+ * body (if any) taken: until then the host keeps it (method, URL, headers),
+ * and the bindings never drop it themselves (their finalizer is unregistered
+ * by the first method call), so each request the instance served stayed.
+ */
+export function dropRequest(incoming) {
+  incoming[Symbol.dispose]?.();
+}
+
 /** The request body as a web ReadableStream of Uint8Array chunks. */
 export function requestBodyStream(incoming) {
   const body = incoming.consume();
