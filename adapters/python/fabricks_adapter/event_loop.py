@@ -48,11 +48,13 @@ class WasiEventLoop(asyncio.AbstractEventLoop):
         return future.result()
 
     def _run_once(self):
-        now = self.time()
-        while self._timers and (self._timers[0]._cancelled or self._timers[0].when() <= now):
-            timer = heapq.heappop(self._timers)
-            if not timer._cancelled:
-                self._ready.append(timer)
+        if self._timers:
+            # The clock is a host call: read only when a timer may be due.
+            now = self.time()
+            while self._timers and (self._timers[0]._cancelled or self._timers[0].when() <= now):
+                timer = heapq.heappop(self._timers)
+                if not timer._cancelled:
+                    self._ready.append(timer)
         if self._ready:
             # Only what is ready now; callbacks they schedule run next turn.
             for _ in range(len(self._ready)):
