@@ -140,20 +140,20 @@ fn a_kept_instance_lets_go_of_each_request_it_served() {
     // The guest's JavaScript heap grows before its collector keeps up (to
     // ~200 MiB here, in ~7,000 such requests); wait until the server stops
     // growing, or 12,000 requests.
-    let mut last = server.resident_bytes();
+    let mut last = server.rss_kb();
     for _ in 0..24 {
         serve_many(500);
-        let now = server.resident_bytes();
-        let settled = now.saturating_sub(last) < 1 << 20;
+        let now = server.rss_kb();
+        let settled = now.saturating_sub(last) < 1024;
         last = now;
         if settled {
             break;
         }
     }
     serve_many(2000);
-    let grown = server.resident_bytes().saturating_sub(last);
+    let grown = server.rss_kb().saturating_sub(last);
     // Kept by the host, 2,000 such requests are ~50 MiB.
-    assert!(grown < 8 << 20, "the server grew by {} KiB over 2,000 requests", grown >> 10);
+    assert!(grown < 8 * 1024, "the server grew by {grown} KiB over 2,000 requests");
 }
 
 #[test]

@@ -105,14 +105,6 @@ pub struct Server {
 }
 
 impl Server {
-    /// The server process's resident memory, in bytes (Linux).
-    pub fn resident_bytes(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("reading the server's /proc status");
-        let line = status.lines().find(|line| line.starts_with("VmRSS:")).expect("VmRSS in /proc status");
-        let kib: u64 = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("VmRSS in kB");
-        kib * 1024
-    }
-
     /// Start `spin-fabricks up DIR --listen 127.0.0.1:0 ARGS...` and wait for its banner.
     pub fn start(app_dir: &Path, args: &[&str]) -> Server {
         let mut command = Command::new(binary());
