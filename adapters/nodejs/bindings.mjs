@@ -55,9 +55,8 @@ const CHANGES = [
   },
   {
     // `fields.entries()`, every header of a request or response: one view
-    // of the memory for the whole list (nothing is allocated in the guest
-    // while it is read), each value copied out once, and the host's copies
-    // freed after.
+    // of the memory for the list (a new one only if copying a header out
+    // grew the guest's memory), each value copied out once.
     what: 'header lifting',
     from: `      var result4 = [];
       for (let i = 0; i < len4; i++) {
@@ -76,18 +75,18 @@ const CHANGES = [
 `,
     count: 1,
     to: `      var result4 = new Array(len4);
-      const view4 = dataView($memory), bytes4 = new Uint8Array(view4.buffer);
+      let view4 = null, bytes4 = null;
       for (let i = 0; i < len4; i++) {
+        if (view4 !== dataView($memory)) {
+          view4 = dataView($memory);
+          bytes4 = new Uint8Array(view4.buffer);
+        }
         const base = base4 + i * 16;
         const ptr2 = view4.getUint32(base, true), len2 = view4.getUint32(base + 4, true);
         const ptr3 = view4.getUint32(base + 8, true), len3 = view4.getUint32(base + 12, true);
         result4[i] = [TEXT_DECODER_UTF8.decode(bytes4.subarray(ptr2, ptr2 + len2)), bytes4.slice(ptr3, ptr3 + len3)];
-      }
-      for (let i = 0; i < len4; i++) {
-        const base = base4 + i * 16;
-        const len2 = view4.getUint32(base + 4, true), len3 = view4.getUint32(base + 12, true);
-        if (len2 !== 0) $dealloc(view4.getUint32(base, true), len2, 1);
-        if (len3 !== 0) $dealloc(view4.getUint32(base + 8, true), len3, 1);
+        if (len2 !== 0) $dealloc(ptr2, len2, 1);
+        if (len3 !== 0) $dealloc(ptr3, len3, 1);
       }
 `,
   },
