@@ -408,6 +408,20 @@ fn mounted_files_are_readable_but_not_writable_and_env_is_only_what_was_declared
 }
 
 #[test]
+fn a_file_larger_than_one_read_reads_back_whole_from_any_offset() {
+    let server = serve("tests/apps/flask-probe");
+    // click's core.py (~150 KB), where the build put the app's packages,
+    // which the guest reads at run time.
+    let source = std::fs::read("tests/apps/flask-probe/.fabricks/build/flask-probe/deps/click/core.py").unwrap();
+    assert!(source.len() > 2 * 64 * 1024, "the file must take several reads");
+    for (offset, size) in [(0, -1), (0, 10_000), (70_001, 4_096), (source.len() - 5, 100), (source.len(), 100)] {
+        let read = server.get(&format!("/module-file/click.core?offset={offset}&size={size}"));
+        assert_eq!(read.status, 200, "offset {offset}, size {size}: {}", read.text());
+        assert!(read.body == source[offset..], "offset {offset}, size {size}: {} bytes differ from the file's", read.body.len());
+    }
+}
+
+#[test]
 fn spins_health_and_info_endpoints_answer() {
     let server = serve("tests/apps/flask-probe");
     let health = server.get("/.well-known/spin/health");

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod engine;
 pub mod exec;
+mod file_streams;
 pub mod guest_output;
 pub mod instances;
 pub mod limits;
