@@ -6,7 +6,8 @@
 import { Fields, OutgoingBody, OutgoingResponse, ResponseOutparam } from 'wasi:http/types@0.2.10';
 
 const READ_CHUNK = 65536n;
-const WRITE_CHUNK = 4096;
+// The most `blockingWriteAndFlush` takes in one call.
+const ONE_CALL_WRITE = 4096;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('latin1');
 
@@ -125,20 +126,48 @@ export function startResponse(responseOut, status, headers, sendBody = true) {
   ResponseOutparam.set(responseOut, { tag: 'ok', val: response });
   const stream = body.write();
   let clientGone = false;
+  let flushPending = false;
   return {
+    // A small chunk (most responses are one) takes one call into the host;
+    // a larger one is written as the stream permits (the host takes up to
+    // what `checkWrite` says at once: 1 MiB in wasmtime), not in 4 KiB
+    // blocking writes, each of which waited for the host to take the one before.
     write(chunk) {
       if (!sendBody || clientGone || !chunk || chunk.length === 0) return;
       const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
       try {
-        for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
-          stream.blockingWriteAndFlush(bytes.subarray(at, at + WRITE_CHUNK));
+        if (bytes.length <= ONE_CALL_WRITE) {
+          stream.blockingWriteAndFlush(bytes);
+          return;
         }
+        for (let at = 0; at < bytes.length; ) {
+          const allowed = Number(stream.checkWrite());
+          if (allowed === 0) {
+            const ready = stream.subscribe();
+            ready.block();
+            ready[Symbol.dispose]?.();
+            continue;
+          }
+          const end = Math.min(bytes.length, at + allowed);
+          stream.write(bytes.subarray(at, end));
+          at = end;
+        }
+        stream.flush();
+        flushPending = true;
       } catch (_) {
         clientGone = true;
         console.error('fabricks: the client went away; the rest of the response is dropped');
       }
     },
     finish() {
+      // What was written must be out of the stream before it is dropped.
+      if (flushPending && sendBody && !clientGone) {
+        try {
+          stream.blockingFlush();
+        } catch (_) {
+          clientGone = true;
+        }
+      }
       stream[Symbol.dispose]?.();
       try {
         OutgoingBody.finish(body, undefined);
