@@ -21,6 +21,12 @@ alternating:
   from a JSON file, in production (`NODE_ENV=production`: Express caches
   compiled views) and in development (it compiles the view per request);
   `up --workers 1` against one node process.
+- static files: flask-factory's stylesheet through Flask's static route
+  (`send_from_directory`: a stat, an open and a read of the file, its ETag
+  and conditional headers), `up --workers 2` against `gunicorn -w 2`; and
+  express-views' stylesheet through `express.static` (the `send` module),
+  and a 540 KB file piped from `fs.createReadStream` into the response,
+  `up --workers 1` against one node process.
 
 Prints a Markdown table for BENCHMARKS.md. Not a test: numbers only.
 
@@ -109,6 +115,12 @@ PAGES = [
     Page("express-views: ejs page, production", "tests/apps/express-views", "/books", 1, "node",
          environment={"NODE_ENV": "production"}),
     Page("express-views: ejs page, development", "tests/apps/express-views", "/books", 1, "node"),
+    Page("flask-factory: static file", "tests/apps/flask-factory", "/static/style.css", 2, "gunicorn",
+         native_app="notes:create_app()"),
+    Page("express-views: static file", "tests/apps/express-views", "/css/shelf.css", 1, "node",
+         environment={"NODE_ENV": "production"}),
+    Page("express-views: 540 KB file streamed", "tests/apps/express-views", "/stream", 1, "node",
+         environment={"NODE_ENV": "production"}),
 ]
 CONNECTIONS = [1, 8]
 
