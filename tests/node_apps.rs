@@ -221,6 +221,35 @@ fn the_app_writes_only_where_it_was_granted() {
 }
 
 #[test]
+fn a_file_sent_whole_or_in_part_goes_out_without_passing_through_the_guest() {
+    let server = serve();
+    // A 48 MiB upload, put in the app's writable folder by hand, sent back
+    // by `res.sendFile` (the `send` module piping `fs.createReadStream`).
+    let uploads = repo_path(APP).join(".fabricks/state/express-views/uploads");
+    std::fs::create_dir_all(&uploads).unwrap();
+    let bytes: Vec<u8> = (0..48u32 << 20).map(|i| (i % 251) as u8).collect();
+    std::fs::write(uploads.join("big-download.bin"), &bytes).unwrap();
+
+    let part = request(server.addr, "GET", "/uploads/big-download.bin", &[("Range", "bytes=1000-70999")], b"");
+    assert_eq!(part.status, 206, "{}", part.text());
+    assert_eq!(part.header("content-range"), Some("bytes 1000-70999/50331648"));
+    assert!(part.body == bytes[1000..71000], "the range differs from the file's bytes");
+    let head = request(server.addr, "HEAD", "/uploads/big-download.bin", &[], b"");
+    assert_eq!((head.status, head.header("content-length"), head.body.len()), (200, Some("50331648"), 0));
+
+    let before = server.rss_kb();
+    let whole = server.get("/uploads/big-download.bin");
+    let grown = server.rss_kb().saturating_sub(before);
+    assert_eq!(whole.status, 200);
+    assert_eq!(whole.body.len(), bytes.len());
+    assert!(whole.body == bytes, "the download differs from the file");
+    // Written through the guest, each chunk stayed allocated in its memory
+    // until the request ended: the server grew by the file's size.
+    assert!(grown < 16 * 1024, "the server grew by {grown} KiB sending a 48 MiB file");
+    std::fs::remove_file(uploads.join("big-download.bin")).unwrap();
+}
+
+#[test]
 fn errors_show_node_s_development_page_with_the_message() {
     let server = serve();
     let boom = server.get("/boom");

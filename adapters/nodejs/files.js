@@ -154,7 +154,16 @@ export function readdir(path) {
   }
 }
 
-/** An open file: `read(length, position)` returns bytes (empty at the end). */
+/** What a response that can send a file's bytes itself answers to:
+ * `response[SEND_FILE](file, start, count)` sends `count` bytes of an open
+ * file from `start` as the whole body (copied by the host, never through
+ * the guest's memory), and returns how many it sent, or `false` if it
+ * cannot (its head went out already, or it has no body). */
+export const SEND_FILE = Symbol('fabricks.sendFile');
+
+/** An open file: `read(length, position)` returns bytes (empty at the end);
+ * a file on the host also has `inputStream(position)`, its bytes from
+ * `position` on as a WASI input stream. */
 export function openForReading(path) {
   if (snapshotView) {
     const entry = viewEntry(path, 'open');
@@ -181,6 +190,13 @@ export function openForReading(path) {
       read(length, position) {
         try {
           return file.read(BigInt(length), BigInt(position))[0];
+        } catch (error) {
+          throw fromWasi(error, 'read', path);
+        }
+      },
+      inputStream(position) {
+        try {
+          return file.readViaStream(BigInt(position));
         } catch (error) {
           throw fromWasi(error, 'read', path);
         }

@@ -13,6 +13,7 @@
 
 import { EventEmitter } from 'events';
 import { FetchIncomingMessage, FetchServerResponse } from 'fetch-to-node';
+import { SEND_FILE } from './files.js';
 import { failResponse, startResponse } from './wasi-http.js';
 
 const CLIENT = Symbol('fabricks.client');
@@ -98,6 +99,24 @@ export class WasiServerResponse extends FetchServerResponse {
       this.once('finish', () => this.#end());
     }
     return null;
+  }
+
+  /** Send `count` bytes of `file` (files.js's open file) from `start` as
+   * the body, copied by the host; how many were sent, or `false` if this
+   * response cannot (see files.js's SEND_FILE). The response is not ended. */
+  [SEND_FILE](file, start, count) {
+    if (this.#responseOut === undefined || this._headerSent || !this._hasBody || this.finished || this.writableCorked) {
+      return false;
+    }
+    if (typeof file.inputStream !== 'function') return false;
+    this.flushHeaders();
+    if (!this.#writer || this.#done) return false;
+    const input = file.inputStream(start);
+    try {
+      return this.#writer.splice(input, count);
+    } finally {
+      input[Symbol.dispose]?.();
+    }
   }
 
   #end() {

@@ -8,6 +8,9 @@ import { Fields, OutgoingBody, OutgoingResponse, ResponseOutparam } from 'wasi:h
 const READ_CHUNK = 65536n;
 // The most `blockingWriteAndFlush` takes in one call.
 const ONE_CALL_WRITE = 4096;
+// The most one `blockingSplice` is asked to copy (the host reads a file
+// 64 KiB at a time).
+const SPLICE_CHUNK = 1 << 20;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('latin1');
 
@@ -158,6 +161,25 @@ export function startResponse(responseOut, status, headers, sendBody = true) {
         clientGone = true;
         console.error('fabricks: the client went away; the rest of the response is dropped');
       }
+    },
+    // `count` bytes of `input` (a WASI input stream) copied into the body by
+    // the host, a chunk a call; how many it copied (fewer if the client went
+    // away or the input ended early).
+    splice(input, count) {
+      if (!sendBody || clientGone) return 0;
+      let sent = 0;
+      try {
+        while (sent < count) {
+          const copied = Number(stream.blockingSplice(input, BigInt(Math.min(count - sent, SPLICE_CHUNK))));
+          if (copied === 0) break;
+          sent += copied;
+        }
+      } catch (_) {
+        // The client went away, or the input ended before `count`.
+        clientGone = true;
+        console.error('fabricks: the body could not be sent to its end; the rest of the response is dropped');
+      }
+      return sent;
     },
     finish() {
       // What was written must be out of the stream before it is dropped.

@@ -289,6 +289,42 @@ export class ReadStream extends Readable {
       this.destroy(error);
     }
   }
+  // Piped into a response that can send a file itself (the Node bridge's),
+  // the file goes out host to host: its bytes never pass through the guest
+  // (where each chunk written would stay allocated until the request ends).
+  // `send` (express.static, res.sendFile, res.download) pipes files so.
+  pipe(destination, options) {
+    if (typeof destination?.[files.SEND_FILE] !== 'function' || !this.file?.inputStream || this.bytesRead > 0 || this.readableEncoding) {
+      return super.pipe(destination, options);
+    }
+    destination.emit('pipe', this);
+    // On a later turn, as node's pipe starts to flow: after the 'open' this
+    // stream announces, and after the caller has added its listeners.
+    setTimeout(() => this.#sendTo(destination, options?.end !== false), 0);
+    return destination;
+  }
+  #sendTo(destination, endDestination) {
+    if (this.destroyed || !this.file) return;
+    const last = Math.min(this.end, this.file.size - 1);
+    const count = Math.max(0, last - this.position + 1);
+    let sent;
+    try {
+      sent = destination[files.SEND_FILE](this.file, this.position, count);
+    } catch (error) {
+      this.destroy(error);
+      return;
+    }
+    if (sent === false) {
+      super.pipe(destination, { end: endDestination });
+      return;
+    }
+    this.position += sent;
+    this.bytesRead += sent;
+    // The stream has nothing more to give: it ends (and, by default, closes).
+    this.push(null);
+    this.resume();
+    if (endDestination) destination.end();
+  }
   _destroy(error, callback) {
     this.file?.close();
     this.file = null;
