@@ -234,6 +234,9 @@ fn a_file_sent_whole_or_in_part_goes_out_without_passing_through_the_guest() {
     assert_eq!(part.status, 206, "{}", part.text());
     assert_eq!(part.header("content-range"), Some("bytes 1000-70999/50331648"));
     assert!(part.body == bytes[1000..71000], "the range differs from the file's bytes");
+    // Piped into a response whose `write` a middleware replaced, a file goes
+    // through it.
+    assert_eq!(server.get("/shouted/groceries").text(), "MILK\nBREAD\n");
     let head = request(server.addr, "HEAD", "/uploads/big-download.bin", &[], b"");
     assert_eq!((head.status, head.header("content-length"), head.body.len()), (200, Some("50331648"), 0));
 

@@ -108,7 +108,9 @@ export class WasiServerResponse extends FetchServerResponse {
     if (this.#responseOut === undefined || this._headerSent || !this._hasBody || this.finished || this.writableCorked) {
       return false;
     }
-    if (typeof file.inputStream !== 'function') return false;
+    // Middleware that replaced `res.write` (compression, say) transforms
+    // the body: the file's bytes must go through it.
+    if (typeof file.inputStream !== 'function' || Object.hasOwn(this, 'write')) return false;
     this.flushHeaders();
     if (!this.#writer || this.#done) return false;
     const input = file.inputStream(start);

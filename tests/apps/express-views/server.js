@@ -59,6 +59,15 @@ app.get('/listing', async (req, res) => {
   res.json(entries.map((e) => (e.isDirectory() ? e.name + '/' : e.name)))
 })
 
+// A body transformed on its way out, as compression middleware does: by
+// replacing res.write.
+app.get('/shouted/groceries', (req, res) => {
+  const write = res.write
+  res.write = (chunk, ...rest) => write.call(res, Buffer.from(String(chunk).toUpperCase()), ...rest)
+  res.type('text/plain')
+  fs.createReadStream(path.join(__dirname, 'files', 'groceries.txt')).pipe(res)
+})
+
 app.get('/stream', (req, res) => {
   res.type('text/plain')
   fs.createReadStream(path.join(__dirname, 'files', 'big.txt')).pipe(res)
