@@ -94,11 +94,16 @@ fn static_files_downloads_and_streams_come_from_the_app_folder() {
     assert_eq!(server.get("/notes/nothing").status, 404);
     assert_eq!(server.get("/listing").json(), serde_json::json!(["big.txt", "docs/", "groceries.txt"]));
 
-    let stream = server.get("/stream");
-    assert_eq!(stream.status, 200);
     let expected: String = (0..20000).map(|i| format!("line {i:05} of the big file\n")).collect();
-    assert_eq!(stream.body.len(), expected.len());
-    assert!(stream.text() == expected, "the streamed file differs");
+    for path in ["/stream", "/stream-watched"] {
+        let stream = server.get(path);
+        assert_eq!(stream.status, 200, "{path}");
+        assert_eq!(stream.body.len(), expected.len(), "{path}");
+        assert!(stream.text() == expected, "{path}: the streamed file differs");
+    }
+    // The app's own listener saw the file too.
+    let line = format!("stream-watched: the listener saw {} bytes", expected.len());
+    assert!(server.wait_for_log(&line, std::time::Duration::from_secs(5)), "{}", server.stderr());
 }
 
 #[test]

@@ -294,17 +294,28 @@ export class ReadStream extends Readable {
   // (where each chunk written would stay allocated until the request ends).
   // `send` (express.static, res.sendFile, res.download) pipes files so.
   pipe(destination, options) {
-    if (typeof destination?.[files.SEND_FILE] !== 'function' || !this.file?.inputStream || this.bytesRead > 0 || this.readableEncoding) {
+    const eligible = typeof destination?.[files.SEND_FILE] === 'function' && this.file?.inputStream;
+    if (!eligible || this.readableFlowing !== null || this.bytesRead > 0 || this.readableEncoding) {
       return super.pipe(destination, options);
     }
-    destination.emit('pipe', this);
     // On a later turn, as node's pipe starts to flow: after the 'open' this
-    // stream announces, and after the caller has added its listeners.
-    setTimeout(() => this.#sendTo(destination, options?.end !== false), 0);
+    // stream announces, and after the caller has added its listeners. If
+    // something else starts reading first (a 'data' listener), the file is
+    // piped as node pipes it, so that both see every chunk.
+    const send = setTimeout(() => {
+      this.off('resume', pipeAsNode);
+      this.#sendTo(destination, options);
+    }, 0);
+    const pipeAsNode = () => {
+      clearTimeout(send);
+      super.pipe(destination, options);
+    };
+    this.once('resume', pipeAsNode);
     return destination;
   }
-  #sendTo(destination, endDestination) {
+  #sendTo(destination, options) {
     if (this.destroyed || !this.file) return;
+    const endDestination = options?.end !== false;
     const last = Math.min(this.end, this.file.size - 1);
     const count = Math.max(0, last - this.position + 1);
     let sent;
@@ -315,9 +326,10 @@ export class ReadStream extends Readable {
       return;
     }
     if (sent === false) {
-      super.pipe(destination, { end: endDestination });
+      super.pipe(destination, options);
       return;
     }
+    destination.emit('pipe', this);
     this.position += sent;
     this.bytesRead += sent;
     // The stream has nothing more to give: it ends (and, by default, closes).

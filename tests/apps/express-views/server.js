@@ -68,6 +68,17 @@ app.get('/shouted/groceries', (req, res) => {
   fs.createReadStream(path.join(__dirname, 'files', 'groceries.txt')).pipe(res)
 })
 
+// A file piped out and watched on its way: a 'data' listener added after
+// the pipe sees every chunk, and so does the client.
+app.get('/stream-watched', (req, res) => {
+  res.type('text/plain')
+  const stream = fs.createReadStream(path.join(__dirname, 'files', 'big.txt'))
+  stream.pipe(res)
+  let seen = 0
+  stream.on('data', (chunk) => { seen += chunk.length })
+  stream.on('end', () => console.log(`stream-watched: the listener saw ${seen} bytes`))
+})
+
 app.get('/stream', (req, res) => {
   res.type('text/plain')
   fs.createReadStream(path.join(__dirname, 'files', 'big.txt')).pipe(res)
