@@ -28,10 +28,11 @@ import socket
 from componentize_py_types import Err, Ok
 from wit_world.imports import monotonic_clock, outgoing_handler, poll, streams, types
 
+from .wasi_http import write_permitted
+
 _HTTP_REQUEST_LINE = re.compile(rb"^[A-Za-z]+ \S+ HTTP/1\.[01]$")
 
 READ_CHUNK = 64 * 1024
-WRITE_CHUNK = 4096
 
 # How long sending waits for the host's first word: a refusal (a host not
 # allowed, nothing listening, no such name) comes within it and is a
@@ -328,8 +329,13 @@ def _send(sock, request, body):
         raise _error_for(error.value, authority, scheme) from None
     stream = outgoing_body.write()
     try:
-        for at in range(0, len(body), WRITE_CHUNK):
-            stream.blocking_write_and_flush(body[at : at + WRITE_CHUNK])
+        if body:
+            # As the stream permits, not in 4 KiB blocking writes that each
+            # waited for the host to take the one before.
+            for ready in write_permitted(stream, body):
+                with ready:
+                    ready.block()
+            stream.blocking_flush()
     except Err:
         pass  # the response says why (the server closed early, say)
     finally:

@@ -301,6 +301,25 @@ class RequestBody:
             self._close_stream()
 
 
+def write_permitted(stream, data, written=None):
+    """Write `data` to a WASI output stream as it permits (the host takes up
+    to what `check-write` says at once: 1 MiB in wasmtime), then start a
+    flush; yields a pollable to wait on whenever the stream is full, and
+    calls `written(n)` after each write. Raises `Err` if the stream closed."""
+    view = memoryview(data)
+    while view:
+        allowed = stream.check_write()
+        if allowed == 0:
+            yield stream.subscribe()
+            continue
+        chunk = bytes(view[:allowed])
+        stream.write(chunk)
+        if written is not None:
+            written(len(chunk))
+        view = view[len(chunk) :]
+    stream.flush()
+
+
 class Response:
     """The response side: send the head once, then stream body chunks."""
 
@@ -362,21 +381,14 @@ class Response:
         whenever it is full. A stream the host closed ends the writing."""
         if not data or not self._send_body or self.client_gone:
             return
-        view = memoryview(data)
         try:
-            while view:
-                allowed = self._stream.check_write()
-                if allowed == 0:
-                    yield self._stream.subscribe()
-                    continue
-                chunk = bytes(view[:allowed])
-                self._stream.write(chunk)
-                self._sent += len(chunk)
-                view = view[allowed:]
-            self._stream.flush()
+            yield from write_permitted(self._stream, data, self._count)
             self._flush_pending = True
         except Err:
             self._gone()
+
+    def _count(self, written):
+        self._sent += written
 
     def _gone(self):
         """The host closed the body stream. Hosts may close it as soon as the

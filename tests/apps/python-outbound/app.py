@@ -50,7 +50,9 @@ def with_requests():
     pong = session.get(f"{base}/ping", timeout=5)
     echoed = session.post(f"{base}/echo", json={"n": 1, "word": "café"}, timeout=5)
     redirected = session.get(f"{base}/redirect", timeout=5)
-    upload = session.post(f"{base}/echo", files={"file": ("notes.txt", b"uploaded bytes", "text/plain")}, timeout=5)
+    # 3 MiB and more: the body goes to the host in the pieces it takes.
+    attached = b"uploaded bytes" + bytes(range(251)) * 12600
+    upload = session.post(f"{base}/echo", files={"file": ("notes.txt", attached, "application/octet-stream")}, timeout=5)
     digest = hashlib.sha256()
     size = 0
     with session.get(f"{base}/big", stream=True, timeout=5) as big:
@@ -69,7 +71,7 @@ def with_requests():
         echoed=echoed.json(),
         echoed_type=echoed.headers["content-type"],
         redirected=[redirected.status_code, redirected.text, [r.status_code for r in redirected.history]],
-        upload="uploaded bytes" in upload.text and 'filename="notes.txt"' in upload.text,
+        upload=attached in upload.content and b'filename="notes.txt"' in upload.content,
         big=[size, digest.hexdigest()],
         raised=raised,
     )
