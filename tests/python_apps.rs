@@ -124,6 +124,24 @@ fn the_instance_folder_is_writable_kept_apart_from_the_sources_and_outlives_the_
     std::fs::remove_file(on_host).unwrap();
 }
 
+#[test]
+fn send_from_directory_sends_a_file_of_several_blocks_whole() {
+    let server = serve_factory_app();
+    // 600 KB: werkzeug's send_file hands it to wsgi.file_wrapper, which
+    // reads it in blocks (the app asks for 8 KiB ones).
+    let name = format!("blocks-{}.bin", std::process::id());
+    let bytes: Vec<u8> = (0..600_000u32).map(|i| (i % 253) as u8).collect();
+    let path = format!("/attachments/{name}");
+    assert_eq!(request(server.addr, "PUT", &path, &[], &bytes).status, 201);
+    let back = server.get(&path);
+    assert_eq!((back.status, back.header("content-length")), (200, Some("600000")));
+    assert!(back.body == bytes, "the download differs from the upload");
+    let part = request(server.addr, "GET", &path, &[("Range", "bytes=300000-")], b"");
+    assert_eq!(part.status, 206);
+    assert!(part.body == bytes[300_000..], "the range differs from the file's bytes");
+    std::fs::remove_file(factory_instance_folder().join("uploads").join(&name)).unwrap();
+}
+
 use support::exec_app as exec;
 
 #[test]
