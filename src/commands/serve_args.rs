@@ -27,7 +27,7 @@ pub struct ServeArgs {
     /// state lasts, as in a gunicorn worker), 1 for plain components.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_instance_reuse_count: Option<u64>,
-    /// Server processes, each single-threaded with its own instances and so its own module
+    /// Server processes, each with its own instances and so its own module
     /// state (like gunicorn's --workers, default 1); the kernel spreads connections over them.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
     pub workers: Option<u64>,

@@ -95,8 +95,9 @@ pub async fn serve(
             .with_context(|| format!("a route names the component {:?}, which the app does not define", route.component))?;
         served.push((component, options.limits.for_component(&component.limits)));
     }
-    // The threads guests run on: a single worker runs them on every core; each
-    // of several workers runs on one thread.
+    // The guests that run at once: a single worker runs them on every core;
+    // each of several runs one at a time (its second thread serves its
+    // connections meanwhile, see `workers`).
     let threads = if options.worker.is_some() { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
     let total_instances = served.iter().map(|(_, limits)| limits.max_instances_at_most(threads)).sum();
     let engine = engine::new_engine(&options.engine, total_instances)?;

@@ -1,11 +1,15 @@
 //! Worker processes and their supervision. `up` and the trigger serve from
-//! one process per CPU core (like gunicorn's workers), each single-threaded
-//! with its own instances, all listening on one port (`SO_REUSEPORT`: the
-//! kernel spreads connections over them). One thread per process keeps a
-//! guest's page faults cheap: in a multi-threaded process every copy-on-write
-//! fault on a component's memory image makes the kernel flush the other
-//! threads' TLBs, which made fresh instances three times slower (see
-//! BENCHMARKS.md).
+//! one process per CPU core (like gunicorn's workers), each with its own
+//! instances, all listening on one port (`SO_REUSEPORT`: the kernel spreads
+//! connections over them). Each of several workers runs its guests one at a
+//! time on two threads ([`WORKER_THREADS`]): while one is inside a guest, the
+//! other reads and writes the connections, so a response can go out as soon
+//! as its body ends, not only once the guest's call has returned. On one
+//! thread a worker served warm Flask ~25% slower at one connection, and no
+//! faster at 8 or 64 (see BENCHMARKS.md). (One thread was chosen when a
+//! fresh instance took ~1,400 copy-on-write faults, each flushing the other
+//! threads' TLBs; its memory is reset in place now and takes almost none,
+//! and fresh instances serve about as fast on two threads as on one.)
 //!
 //! The first process serves too, and supervises the others as gunicorn's
 //! arbiter does: a worker that dies is reaped, the log says which one and
@@ -79,18 +83,24 @@ struct Workers {
     running: Vec<Worker>,
 }
 
+/// The threads of each of several workers: one for the guest, one for the
+/// connections.
+const WORKER_THREADS: usize = 2;
+
+/// The runtime of each of several workers (a single worker runs on all
+/// cores).
+fn worker_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(WORKER_THREADS).enable_all().build()
+}
+
 /// Serve `app` from `workers` processes (this one and `workers - 1` more)
 /// until SIGINT/SIGTERM, or until a worker cannot be started. One worker runs
-/// on all cores; each of several runs on one thread.
+/// on all cores; each of several runs [`WORKER_THREADS`] threads.
 pub fn serve(app: App, options: ServeOptions, workers: usize) -> Result<()> {
     let listener = crate::bind(options.listen, options.find_free_port, workers > 1)?;
     let address = listener.local_addr()?;
-    let runtime = if workers > 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread().enable_all().build()
-    }
-    .context("starting the async runtime")?;
+    let runtime = if workers > 1 { worker_runtime() } else { tokio::runtime::Builder::new_multi_thread().enable_all().build() }
+        .context("starting the async runtime")?;
     let mut options = options;
     options.worker = (workers > 1).then_some(0);
     let others: Arc<Mutex<Option<Workers>>> = Arc::default();
@@ -307,7 +317,7 @@ fn run(booted: &AtomicBool) -> Result<()> {
     std::io::stdin().lock().read_line(&mut line).context("reading the worker's job from stdin")?;
     let Job { app, options } = serde_json::from_str(&line).context("reading the worker's job from stdin")?;
     let listener = crate::bind(options.listen, false, true)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime = worker_runtime().context("starting the async runtime")?;
     let serving = || {
         booted.store(true, Ordering::SeqCst);
         Ok(())
