@@ -252,8 +252,11 @@ def medians(rounds):
 
 def measure_app(example, path, native, wasm, wasmtime, seconds):
     """Every server of one app, once each."""
+    # No access log on either side: gunicorn writes none by default, uvicorn
+    # runs with --log-level warning, node prints nothing (bench/pages.py too).
     def fabricks(*flags):
-        return lambda p: Server([str(BINARY), "up", "-q", str(ROOT / example), "--listen", f"127.0.0.1:{p}", *flags],
+        return lambda p: Server([str(BINARY), "up", "-q", str(ROOT / example), "--listen", f"127.0.0.1:{p}",
+                                 "--no-request-log", *flags],
                                 f"http://127.0.0.1:{p}{path}")
 
     def wasmtime_serve(*flags):
@@ -295,6 +298,7 @@ def write_report(all_rows, timing_rows, seconds, wasmtime, rounds):
         f"{f', the median of {rounds} rounds (each measures every server in turn)' if rounds > 1 else ''}; every row of a table measured in the same run. "
         f"`wasmtime serve`: {'`' + subprocess.run([wasmtime, '--version'], capture_output=True, text=True).stdout.strip() + '`' if wasmtime else 'not on PATH, not measured'}.",
         "Shared, noisy machines: compare ratios within a table, not numbers across runs.",
+        "fabricks runs with `--no-request-log`: none of the native servers writes an access log here.",
         "",
     ]
     for name, rows in all_rows.items():
