@@ -309,3 +309,52 @@ fn the_executors_argv_and_entrypoint_are_honoured() {
     let (_, args) = env_and_args(&server.get("/run/x?a=1&b=2"));
     assert_eq!(args, ["tool", "--from", "/run/x", "a=1", "b=2"]);
 }
+
+/// A module whose `_start` runs `body` after PRELUDE and the functions in
+/// `functions`.
+fn running(functions: &str, body: &str) -> String {
+    format!("(module {PRELUDE}\n{functions}\n  (func (export \"_start\") {body}))")
+}
+
+/// `levels` functions, each calling the one below it `fanout` times, over a
+/// function that does nothing: fanout^levels calls, and no loop anywhere.
+fn call_tree(levels: usize, fanout: usize) -> String {
+    let mut functions = String::from("  (func $f0)\n");
+    for level in 1..=levels {
+        let calls = format!("(call $f{})", level - 1).repeat(fanout);
+        functions.push_str(&format!("  (func $f{level} {calls})\n"));
+    }
+    running(&functions, &format!("(call $f{levels})"))
+}
+
+#[test]
+fn modules_that_loop_or_call_without_end_are_stopped_at_the_request_timeout() {
+    // Cranelift's epoch checks stop them: at each loop header (in `_start`
+    // itself, and in a function that calls nothing), and at each function's
+    // entry (a call tree with no loop: 16^9 calls).
+    let dir = support::scratch_app("wagi-endless", &[]);
+    let modules = [
+        ("hello", printing("Content-Type: text/plain\n\nhello from wagi\n")),
+        ("spin", running("", "(loop $again (br $again))")),
+        ("spin-inside", running("  (func $spin (loop $again (br $again)))", "(call $spin)")),
+        ("calls", call_tree(9, 16)),
+    ];
+    let mut manifest = String::from("spin_manifest_version = 2\n[application]\nname = \"endless\"\n");
+    for (name, wat) in &modules {
+        std::fs::write(dir.join(format!("{name}.wasm")), wat::parse_str(wat).unwrap()).unwrap();
+        manifest.push_str(&format!(
+            "[[trigger.http]]\nroute = \"/{name}\"\ncomponent = \"{name}\"\nexecutor = {{ type = \"wagi\" }}\n\
+             [component.{name}]\nsource = \"{name}.wasm\"\n"
+        ));
+    }
+    std::fs::write(dir.join("spin.toml"), manifest).unwrap();
+    let server = Server::start(&dir, &["--workers", "1", "--request-timeout", "1"]);
+    for path in ["/spin", "/spin-inside", "/calls"] {
+        let started = std::time::Instant::now();
+        let response = server.get(path);
+        let took = started.elapsed();
+        assert_eq!(response.status, 504, "{path}: {}\n{}", response.text(), server.stderr());
+        assert!(took < std::time::Duration::from_secs(10), "{path} was stopped after {took:?}");
+    }
+    assert_eq!(server.get("/hello").text(), "hello from wagi\n");
+}
