@@ -44,6 +44,12 @@ fn printing(output: &str) -> String {
     )
 }
 
+/// A module whose `_start` runs `body` after PRELUDE and the functions in
+/// `functions`.
+fn running(functions: &str, body: &str) -> String {
+    format!("(module {PRELUDE}\n{functions}\n  (func (export \"_start\") {body}))")
+}
+
 /// Prints its environment, a line `--`, then its arguments, one per line.
 fn env_dump() -> String {
     let head = "Content-Type: text/plain\n\n";
@@ -98,8 +104,8 @@ fn modules() -> Vec<(&'static str, String)> {
         ("missing", printing("Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnothing here\n")),
         ("moved", printing("Location: /hello\n\n")),
         ("headless", printing("just a body, no headers")),
-        ("trap", format!("(module {PRELUDE} (func (export \"_start\") unreachable))")),
-        ("exit", format!("(module {PRELUDE} (func (export \"_start\") (call $proc_exit (i32.const 3))))")),
+        ("trap", running("", "unreachable")),
+        ("exit", running("", "(call $proc_exit (i32.const 3))")),
     ]
 }
 
@@ -131,13 +137,19 @@ fn app_folder(name: &str, binary: bool) -> PathBuf {
     dir
 }
 
+/// A spin.toml route to `{module}.wasm` through the wagi executor, and its
+/// component.
+fn wagi_route(route: &str, module: &str) -> String {
+    format!(
+        "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{module}\"\nexecutor = {{ type = \"wagi\" }}\n\n[component.{module}]\nsource = \"{module}.wasm\"\n"
+    )
+}
+
 fn spin_toml_app() -> PathBuf {
     let dir = app_folder("wagi-spin", true);
     let mut manifest = String::from("spin_manifest_version = 2\n\n[application]\nname = \"wagi-test\"\nversion = \"1.0.0\"\n\n");
     for (route, module) in ROUTES {
-        manifest.push_str(&format!(
-            "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{module}\"\nexecutor = {{ type = \"wagi\" }}\n\n[component.{module}]\nsource = \"{module}.wasm\"\n"
-        ));
+        manifest.push_str(&wagi_route(route, module));
         if *module == "env" {
             manifest.push_str("environment = { GREETING = \"hi\" }\nfiles = [{ source = \"data\", destination = \"/data\" }]\n");
         }
@@ -310,12 +322,6 @@ fn the_executors_argv_and_entrypoint_are_honoured() {
     assert_eq!(args, ["tool", "--from", "/run/x", "a=1", "b=2"]);
 }
 
-/// A module whose `_start` runs `body` after PRELUDE and the functions in
-/// `functions`.
-fn running(functions: &str, body: &str) -> String {
-    format!("(module {PRELUDE}\n{functions}\n  (func (export \"_start\") {body}))")
-}
-
 /// `levels` functions, each calling the one below it `fanout` times, over a
 /// function that does nothing: fanout^levels calls, and no loop anywhere.
 fn call_tree(levels: usize, fanout: usize) -> String {
@@ -342,10 +348,8 @@ fn modules_that_loop_or_call_without_end_are_stopped_at_the_request_timeout() {
     let mut manifest = String::from("spin_manifest_version = 2\n[application]\nname = \"endless\"\n");
     for (name, wat) in &modules {
         std::fs::write(dir.join(format!("{name}.wasm")), wat::parse_str(wat).unwrap()).unwrap();
-        manifest.push_str(&format!(
-            "[[trigger.http]]\nroute = \"/{name}\"\ncomponent = \"{name}\"\nexecutor = {{ type = \"wagi\" }}\n\
-             [component.{name}]\nsource = \"{name}.wasm\"\n"
-        ));
+        manifest.push_str(&wagi_route(&format!("/{name}"), name));
+        manifest.push('\n');
     }
     std::fs::write(dir.join("spin.toml"), manifest).unwrap();
     let server = Server::start(&dir, &["--workers", "1", "--request-timeout", "1"]);
